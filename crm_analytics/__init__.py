@@ -1,0 +1,3 @@
+"""crm-analytics: batch ELT for chains of locations."""
+
+__version__ = "0.1.0"

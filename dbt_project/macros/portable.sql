@@ -1,0 +1,129 @@
+{#- Small cross-database helpers the models use instead of engine-specific syntax.
+    DuckDB is the embedded default; postgres/spark implementations keep the SQL portable. -#}
+
+{% macro try_cast(expr, type) -%}
+    {{ return(adapter.dispatch('try_cast', 'crm_analytics')(expr, type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast(expr, type) -%}
+    try_cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+{% macro postgres__try_cast(expr, type) -%}
+    {#- postgres has no try_cast: callers only cast text already validated by a regex -#}
+    cast({{ expr }} as {{ type }})
+{%- endmacro %}
+
+
+{#- A regex literal: spark's parser unescapes backslashes in string literals, the others don't. -#}
+{% macro regex_literal(pattern) -%}
+    {{ return(adapter.dispatch('regex_literal', 'crm_analytics')(pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_literal(pattern) -%}
+    '{{ pattern | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro spark__regex_literal(pattern) -%}
+    '{{ pattern | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+
+{#- True when the whole of expr matches pattern (null when expr is null). -#}
+{% macro regex_full_match(expr, pattern) -%}
+    {{ return(adapter.dispatch('regex_full_match', 'crm_analytics')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regex_full_match(expr, pattern) -%}
+    regexp_full_match({{ expr }}, {{ regex_literal(pattern) }})
+{%- endmacro %}
+
+{% macro postgres__regex_full_match(expr, pattern) -%}
+    ({{ expr }} ~ {{ regex_literal('^(' ~ pattern ~ ')$') }})
+{%- endmacro %}
+
+{% macro spark__regex_full_match(expr, pattern) -%}
+    ({{ expr }} rlike {{ regex_literal('^(' ~ pattern ~ ')$') }})
+{%- endmacro %}
+
+
+{#- Replace every match; replacement uses \1-style group references. -#}
+{% macro regex_replace_all(expr, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all', 'crm_analytics')(expr, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regex_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, {{ regex_literal(pattern) }}, {{ regex_literal(replacement) }}, 'g')
+{%- endmacro %}
+
+{% macro spark__regex_replace_all(expr, pattern, replacement) -%}
+    regexp_replace({{ expr }}, {{ regex_literal(pattern) }}, {{ regex_literal(replacement | replace('\\', '$')) }})
+{%- endmacro %}
+
+
+{#- Trim spaces, tabs, line breaks and non-breaking spaces; empty becomes null. -#}
+{% macro clean_text(expr) -%}
+    {{ return(adapter.dispatch('clean_text', 'crm_analytics')(expr)) }}
+{%- endmacro %}
+
+{% macro default__clean_text(expr) -%}
+    nullif(trim({{ expr }}, {{ whitespace_chars() }}), '')
+{%- endmacro %}
+
+{% macro postgres__clean_text(expr) -%}
+    nullif(btrim({{ expr }}, {{ whitespace_chars() }}), '')
+{%- endmacro %}
+
+{% macro spark__clean_text(expr) -%}
+    nullif(trim(both {{ whitespace_chars() }} from {{ expr }}), '')
+{%- endmacro %}
+
+{% macro whitespace_chars() -%}
+    {#- space, tab, LF, CR, no-break space, narrow no-break space, figure space -#}
+    {{ "' ' || chr(9) || chr(10) || chr(13) || chr(160) || chr(8239) || chr(8199)" }}
+{%- endmacro %}
+
+
+{#- Timestamps are stored naive: *_utc columns hold UTC, the others wall-clock local time. -#}
+{% macro local_to_utc(wall_ts, tz) -%}
+    {{ return(adapter.dispatch('local_to_utc', 'crm_analytics')(wall_ts, tz)) }}
+{%- endmacro %}
+
+{% macro default__local_to_utc(wall_ts, tz) -%}
+    timezone('UTC', timezone({{ tz }}, {{ wall_ts }}))
+{%- endmacro %}
+
+{% macro postgres__local_to_utc(wall_ts, tz) -%}
+    (({{ wall_ts }} at time zone {{ tz }}) at time zone 'UTC')
+{%- endmacro %}
+
+{% macro spark__local_to_utc(wall_ts, tz) -%}
+    to_utc_timestamp({{ wall_ts }}, {{ tz }})
+{%- endmacro %}
+
+{% macro utc_to_local(utc_ts, tz) -%}
+    {{ return(adapter.dispatch('utc_to_local', 'crm_analytics')(utc_ts, tz)) }}
+{%- endmacro %}
+
+{% macro default__utc_to_local(utc_ts, tz) -%}
+    timezone({{ tz }}, timezone('UTC', {{ utc_ts }}))
+{%- endmacro %}
+
+{% macro postgres__utc_to_local(utc_ts, tz) -%}
+    (({{ utc_ts }} at time zone 'UTC') at time zone {{ tz }})
+{%- endmacro %}
+
+{% macro spark__utc_to_local(utc_ts, tz) -%}
+    from_utc_timestamp({{ utc_ts }}, {{ tz }})
+{%- endmacro %}
+
+
+{#- Lower-case hex md5 of a text expression: stable chain_client_id on every engine. -#}
+{% macro md5_hex(expr) -%}
+    lower(md5(cast({{ expr }} as {{ dbt.type_string() }})))
+{%- endmacro %}
+
+{% macro money_type() -%}
+    {#- exact decimals; 12 places keep any realistic input exactly (DECISIONS.md) -#}
+    decimal(38, 12)
+{%- endmacro %}

@@ -1,0 +1,73 @@
+{#- UTC instant of a parsed timestamp column: its own offset when the text had one, else the
+    wall-clock time read in tz (raw-extracts.md, Value formats). -#}
+{% macro utc_timestamp(column, tz) -%}
+    case
+        when {{ column }}_offset_minutes is null then {{ local_to_utc(column, tz) }}
+        else {{ dbt.dateadd('minute', '-' ~ column ~ '_offset_minutes', column) }}
+    end
+{%- endmacro %}
+
+{#- Local time at tz: the wall-clock text itself, or the offset-bearing instant converted. -#}
+{% macro local_timestamp(column, tz) -%}
+    case
+        when {{ column }}_offset_minutes is null then {{ column }}
+        else {{ utc_to_local(dbt.dateadd('minute', '-' ~ column ~ '_offset_minutes', column), tz) }}
+    end
+{%- endmacro %}
+
+{#- 1 for the current version of a key: greatest updated_at in absolute time, then the later
+    file (lexical), then the later row (raw-extracts.md, Versions of a row). -#}
+{% macro version_rank(key) -%}
+    row_number() over (
+        partition by {{ key }}
+        order by updated_at_utc desc, _source_file desc, _row_number desc
+    )
+{%- endmacro %}
+
+{% macro default_timezone() -%}
+    '{{ var("default_timezone") }}'
+{%- endmacro %}
+
+{#- Digits of a phone when they form a valid number (Chain clients), else null. -#}
+{% macro normalize_phone(text) -%}
+{% set non_digits %}[^0-9]{% endset %}
+{%- set digits = regex_replace_all(text, non_digits, '') -%}
+    case
+        when length({{ digits }}) = 11 and {{ digits }} like '8%'
+            then '7' || substr({{ digits }}, 2)
+        when length({{ digits }}) = 10
+            then '{{ var("default_country_code") }}' || {{ digits }}
+        when length({{ digits }}) between 11 and 15
+            then {{ digits }}
+    end
+{%- endmacro %}
+
+{#- Trimmed, lower-cased email when it has one @ with text on both sides and a dot in the
+    domain, else null. -#}
+{% macro normalize_email(text) -%}
+{% set email %}[^@]+@[^@]*\.[^@]*{% endset %}
+    case when {{ regex_full_match('lower(' ~ text ~ ')', email) }} then lower({{ text }}) end
+{%- endmacro %}
+
+{% macro normalize_gender(text) -%}
+    case
+        when lower({{ text }}) in ('male', 'm', 'м', 'муж') then 'male'
+        when lower({{ text }}) in ('female', 'f', 'ж', 'жен') then 'female'
+        else 'unknown'
+    end
+{%- endmacro %}
+
+{% macro normalize_importance(text) -%}
+    case
+        when lower({{ text }}) in ('none', 'bronze', 'silver', 'gold') then lower({{ text }})
+        else 'none'
+    end
+{%- endmacro %}
+
+{#- lower-case; every run of characters other than letters and digits becomes '_';
+    leading/trailing '_' dropped ('AI activity' -> 'ai_activity'). -#}
+{% macro normalize_activity_type(text) -%}
+{% set non_alnum %}[^\p{L}\p{N}]+{% endset %}
+{% set edge_underscores %}^_+|_+${% endset %}
+    {{ regex_replace_all(regex_replace_all('lower(' ~ text ~ ')', non_alnum, '_'), edge_underscores, '') }}
+{%- endmacro %}

@@ -1,0 +1,121 @@
+-- The chain client database: one row per chain client (raw-extracts.md, Chain clients).
+with
+
+client_records as (
+
+    select * from {{ ref('int_clients_keyed') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        -- name: the record updated last (tie: greatest client_id)
+        row_number() over (
+            partition by chain_client_id order by updated_at_utc desc, client_id desc
+        ) as latest_rank,
+        -- gender: as name, skipping unknown records when a known one exists
+        row_number() over (
+            partition by chain_client_id
+            order by case when gender = 'unknown' then 1 else 0 end,
+                updated_at_utc desc, client_id desc
+        ) as gender_rank,
+        -- email: the latest valid one
+        row_number() over (
+            partition by chain_client_id
+            order by case when email_normalized is null then 1 else 0 end,
+                updated_at_utc desc, client_id desc
+        ) as email_rank,
+        -- registered_at: the earliest registration, in that record's local time
+        row_number() over (
+            partition by chain_client_id order by registered_at_utc asc, client_id asc
+        ) as earliest_rank,
+        case importance
+            when 'gold' then 3 when 'silver' then 2 when 'bronze' then 1 else 0
+        end as importance_level
+    from client_records
+
+),
+
+card_numbers as (
+
+    select distinct chain_client_id, card_number
+    from client_records
+    where card_number is not null
+
+),
+
+card_lists as (
+
+    select
+        chain_client_id,
+        {{ dbt.listagg('card_number', "','", 'order by card_number') }} as card_numbers
+    from card_numbers
+    group by chain_client_id
+
+),
+
+record_locations as (
+
+    select distinct chain_client_id, location_id
+    from client_records
+
+),
+
+location_lists as (
+
+    select
+        chain_client_id,
+        {{ dbt.listagg('location_id', "','", 'order by location_id') }} as location_ids
+    from record_locations
+    group by chain_client_id
+
+),
+
+attributes as (
+
+    select
+        chain_client_id,
+        max(identity_key) as identity_key,
+        max(case when latest_rank = 1 then client_name end) as client_name,
+        max(case when gender_rank = 1 then gender end) as gender,
+        max(case when earliest_rank = 1 then registered_at end) as registered_at,
+        max(case when earliest_rank = 1 then registered_at_utc end) as registered_at_utc,
+        max(importance_level) as importance_level,
+        sum(balance) as balance,
+        max(case when email_rank = 1 then email_normalized end) as email,
+        count(*) as client_records
+    from ranked
+    group by chain_client_id
+
+),
+
+final as (
+
+    select
+        attributes.chain_client_id,
+        attributes.identity_key,
+        attributes.client_name,
+        case
+            when attributes.identity_key like 'phone:%'
+                then '+' || substr(attributes.identity_key, 7)
+        end as phone,
+        attributes.email,
+        card_lists.card_numbers,
+        attributes.gender,
+        case attributes.importance_level
+            when 3 then 'gold' when 2 then 'silver' when 1 then 'bronze' else 'none'
+        end as importance,
+        attributes.registered_at,
+        attributes.registered_at_utc,
+        cast(attributes.balance as {{ money_type() }}) as balance,
+        location_lists.location_ids,
+        attributes.client_records
+    from attributes
+    left join card_lists on attributes.chain_client_id = card_lists.chain_client_id
+    left join location_lists on attributes.chain_client_id = location_lists.chain_client_id
+
+)
+
+select * from final

@@ -1,0 +1,2 @@
+-- Every raw deals row (all versions) typed by the contract, with quarantine/warning flags.
+{{ base_crm_model('deals') }}

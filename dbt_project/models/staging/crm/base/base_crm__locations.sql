@@ -1,0 +1,2 @@
+-- Every raw locations row (all versions) typed by the contract, with quarantine/warning flags.
+{{ base_crm_model('locations') }}

@@ -1,0 +1,2 @@
+-- Every raw promotions row (all versions) typed by the contract, with quarantine/warning flags.
+{{ base_crm_model('promotions') }}

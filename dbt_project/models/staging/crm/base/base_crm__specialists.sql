@@ -1,0 +1,2 @@
+-- Every raw specialists row (all versions) typed by the contract, with quarantine/warning flags.
+{{ base_crm_model('specialists') }}

@@ -1,0 +1,74 @@
+with
+
+source as (
+
+    select * from {{ ref('base_crm__activities') }}
+    where _is_valid
+
+),
+
+locations as (
+
+    select * from {{ ref('stg_crm__locations') }}
+
+),
+
+localized as (
+
+    select
+        source.*,
+        -- unknown or deleted location: the configured default zone, the row still loads
+        coalesce(locations.timezone, {{ default_timezone() }}) as timezone
+    from source
+    left join locations on source.location_id = locations.location_id
+
+),
+
+renamed as (
+
+    select
+        activity_id,
+        client_id,
+        location_id,
+        associate_id,
+        {{ normalize_activity_type('activity_type') }} as activity_type,
+        {{ local_timestamp('occurred_at', 'timezone') }} as occurred_at,
+        {{ utc_timestamp('occurred_at', 'timezone') }} as occurred_at_utc,
+        timezone,
+        coalesce(is_deleted, false) as is_deleted,
+        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
+        _source_file,
+        _row_number
+    from localized
+
+),
+
+versions as (
+
+    select
+        *,
+        {{ version_rank('activity_id') }} as version_rank
+    from renamed
+
+),
+
+final as (
+
+    select
+        activity_id,
+        client_id,
+        location_id,
+        associate_id,
+        activity_type,
+        occurred_at,
+        occurred_at_utc,
+        timezone,
+        updated_at_utc,
+        _source_file,
+        _row_number
+    from versions
+    where version_rank = 1 and not is_deleted
+
+)
+
+select * from final

@@ -1,0 +1,85 @@
+with
+
+source as (
+
+    select * from {{ ref('base_crm__clients') }}
+    where _is_valid
+
+),
+
+locations as (
+
+    select * from {{ ref('stg_crm__locations') }}
+
+),
+
+localized as (
+
+    select
+        source.*,
+        coalesce(locations.timezone, {{ default_timezone() }}) as timezone
+    from source
+    left join locations on source.location_id = locations.location_id
+
+),
+
+renamed as (
+
+    select
+        client_id,
+        location_id,
+        name as client_name,
+        phone,
+        {{ normalize_phone('phone') }} as phone_digits,
+        email,
+        {{ normalize_email('email') }} as email_normalized,
+        card_number,
+        {{ normalize_gender('gender') }} as gender,
+        {{ normalize_importance('importance') }} as importance,
+        {{ local_timestamp('registered_at', 'timezone') }} as registered_at,
+        {{ utc_timestamp('registered_at', 'timezone') }} as registered_at_utc,
+        coalesce(balance, 0) as balance,
+        timezone,
+        coalesce(is_deleted, false) as is_deleted,
+        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
+        _source_file,
+        _row_number
+    from localized
+
+),
+
+versions as (
+
+    select
+        *,
+        {{ version_rank('client_id') }} as version_rank
+    from renamed
+
+),
+
+final as (
+
+    select
+        client_id,
+        location_id,
+        client_name,
+        phone,
+        phone_digits,
+        email,
+        email_normalized,
+        card_number,
+        gender,
+        importance,
+        registered_at,
+        registered_at_utc,
+        balance,
+        timezone,
+        updated_at_utc,
+        _source_file,
+        _row_number
+    from versions
+    where version_rank = 1 and not is_deleted
+
+)
+
+select * from final

@@ -1,0 +1,72 @@
+with
+
+source as (
+
+    select * from {{ ref('base_crm__promotions') }}
+    where _is_valid
+
+),
+
+locations as (
+
+    select * from {{ ref('stg_crm__locations') }}
+
+),
+
+localized as (
+
+    select
+        source.*,
+        -- unknown or deleted location: the configured default zone, the row still loads
+        coalesce(locations.timezone, {{ default_timezone() }}) as timezone
+    from source
+    left join locations on source.location_id = locations.location_id
+
+),
+
+renamed as (
+
+    select
+        promotion_id,
+        location_id,
+        name as promotion_name,
+        lower(promotion_type) as promotion_type,
+        starts_on,
+        ends_on,
+        timezone,
+        coalesce(is_deleted, false) as is_deleted,
+        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
+        _source_file,
+        _row_number
+    from localized
+
+),
+
+versions as (
+
+    select
+        *,
+        {{ version_rank('promotion_id') }} as version_rank
+    from renamed
+
+),
+
+final as (
+
+    select
+        promotion_id,
+        location_id,
+        promotion_name,
+        promotion_type,
+        starts_on,
+        ends_on,
+        timezone,
+        updated_at_utc,
+        _source_file,
+        _row_number
+    from versions
+    where version_rank = 1 and not is_deleted
+
+)
+
+select * from final
