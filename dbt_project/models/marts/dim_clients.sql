@@ -7,6 +7,30 @@ client_records as (
 
 ),
 
+sales as (
+
+    select * from {{ ref('fct_sales') }}
+
+),
+
+visits as (
+
+    select * from {{ ref('fct_visits') }}
+
+),
+
+appointments as (
+
+    select * from {{ ref('fct_appointments') }}
+
+),
+
+sms_messages as (
+
+    select * from {{ ref('fct_sms_messages') }}
+
+),
+
 ranked as (
 
     select
@@ -73,6 +97,59 @@ location_lists as (
 
 ),
 
+spending as (
+
+    select
+        chain_client_id,
+        sum(amount) as total_spent
+    from sales
+    group by chain_client_id
+
+),
+
+visits_ranked as (
+
+    select
+        chain_client_id,
+        location_id,
+        visited_at,
+        row_number() over (
+            partition by chain_client_id order by visited_at_utc desc, visit_id desc
+        ) as recency_rank
+    from visits
+    where is_arrived and chain_client_id is not null
+
+),
+
+visiting as (
+
+    select
+        chain_client_id,
+        count(*) as visits,
+        count(distinct location_id) as locations_visited,
+        -- the latest visit in absolute time, shown in its location's local time
+        max(case when recency_rank = 1 then visited_at end) as last_visit_at
+    from visits_ranked
+    group by chain_client_id
+
+),
+
+online_bookers as (
+
+    select distinct chain_client_id
+    from appointments
+    where is_online
+
+),
+
+sms_receivers as (
+
+    select distinct chain_client_id
+    from sms_messages
+    where status <> 'failed'
+
+),
+
 attributes as (
 
     select
@@ -110,11 +187,21 @@ final as (
         attributes.registered_at,
         attributes.registered_at_utc,
         cast(attributes.balance as {{ money_type() }}) as balance,
+        cast(coalesce(spending.total_spent, 0) as {{ money_type() }}) as total_spent,
+        coalesce(visiting.visits, 0) as visits,
+        visiting.last_visit_at,
+        coalesce(visiting.locations_visited, 0) as locations_visited,
         location_lists.location_ids,
+        online_bookers.chain_client_id is not null as has_online_booking,
+        sms_receivers.chain_client_id is not null as received_sms,
         attributes.client_records
     from attributes
     left join card_lists on attributes.chain_client_id = card_lists.chain_client_id
     left join location_lists on attributes.chain_client_id = location_lists.chain_client_id
+    left join spending on attributes.chain_client_id = spending.chain_client_id
+    left join visiting on attributes.chain_client_id = visiting.chain_client_id
+    left join online_bookers on attributes.chain_client_id = online_bookers.chain_client_id
+    left join sms_receivers on attributes.chain_client_id = sms_receivers.chain_client_id
 
 )
 

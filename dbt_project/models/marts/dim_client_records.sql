@@ -1,0 +1,28 @@
+-- Client records (one location's database each) with the chain client they belong to.
+-- Contact data stays in dim_clients.
+with
+
+client_records as (
+
+    select * from {{ ref('int_clients_keyed') }}
+
+),
+
+final as (
+
+    select
+        client_id,
+        chain_client_id,
+        location_id,
+        client_name,
+        card_number,
+        gender,
+        importance,
+        registered_at,
+        registered_at_utc,
+        balance
+    from client_records
+
+)
+
+select * from final

@@ -1,0 +1,46 @@
+-- One row per current appointment, with its chain client and the promotion's type.
+with
+
+appointments as (
+
+    select * from {{ ref('stg_crm__appointments') }}
+
+),
+
+client_ids as (
+
+    select * from {{ ref('int_client_ids_mapped') }}
+
+),
+
+promotions as (
+
+    select * from {{ ref('stg_crm__promotions') }}
+
+),
+
+final as (
+
+    select
+        appointments.appointment_id,
+        appointments.visit_id,
+        appointments.location_id,
+        appointments.client_id,
+        client_ids.chain_client_id,
+        appointments.specialist_id,
+        appointments.promotion_id,
+        promotions.promotion_type,
+        appointments.deal_id,
+        appointments.status,
+        appointments.is_online,
+        appointments.starts_at,
+        appointments.starts_at_utc,
+        appointments.created_at,
+        appointments.created_at_utc
+    from appointments
+    left join client_ids on appointments.client_id = client_ids.client_id
+    left join promotions on appointments.promotion_id = promotions.promotion_id
+
+)
+
+select * from final

@@ -1,0 +1,71 @@
+-- One row per deal: every deal record plus every deal key that realizations carry (a deal id
+-- without a record, or a realization without a deal), with its realizations summed.
+with
+
+deals as (
+
+    select * from {{ ref('stg_crm__deals') }}
+
+),
+
+sales as (
+
+    select * from {{ ref('fct_sales') }}
+
+),
+
+client_ids as (
+
+    select * from {{ ref('int_client_ids_mapped') }}
+
+),
+
+realizations as (
+
+    select
+        deal_key,
+        max(deal_id) as deal_id,
+        max(chain_client_id) as sales_chain_client_id,
+        max(location_id) as sales_location_id,
+        count(*) as realizations,
+        sum(amount) as sales_total,
+        min(posted_at_utc) as first_posted_at_utc,
+        max(posted_at_utc) as last_posted_at_utc
+    from sales
+    group by deal_key
+
+),
+
+deal_keys as (
+
+    select deal_id as deal_key from deals
+    union
+    select deal_key from realizations
+
+),
+
+final as (
+
+    select
+        deal_keys.deal_key,
+        coalesce(deals.deal_id, realizations.deal_id) as deal_id,
+        deals.deal_id is not null as has_deal_record,
+        coalesce(deal_clients.chain_client_id, realizations.sales_chain_client_id)
+            as chain_client_id,
+        coalesce(deals.location_id, realizations.sales_location_id) as location_id,
+        deals.channel,
+        deals.status,
+        deals.opened_at,
+        deals.opened_at_utc,
+        coalesce(realizations.realizations, 0) as realizations,
+        cast(coalesce(realizations.sales_total, 0) as {{ money_type() }}) as sales_total,
+        realizations.first_posted_at_utc,
+        realizations.last_posted_at_utc
+    from deal_keys
+    left join deals on deal_keys.deal_key = deals.deal_id
+    left join realizations on deal_keys.deal_key = realizations.deal_key
+    left join client_ids as deal_clients on deals.client_id = deal_clients.client_id
+
+)
+
+select * from final

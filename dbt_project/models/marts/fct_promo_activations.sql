@@ -1,0 +1,79 @@
+-- One row per activation with its code's attributes, the client's nth activation of the code
+-- (all time, by time then activation_id) and whether the client was new at the code's
+-- location (no realization there, by any of their records, before this activation).
+with
+
+activations as (
+
+    select * from {{ ref('stg_crm__promo_activations') }}
+
+),
+
+promo_codes as (
+
+    select * from {{ ref('stg_crm__promo_codes') }}
+
+),
+
+client_ids as (
+
+    select * from {{ ref('int_client_ids_mapped') }}
+
+),
+
+sales as (
+
+    select * from {{ ref('fct_sales') }}
+
+),
+
+first_realizations as (
+
+    select
+        chain_client_id,
+        location_id,
+        min(posted_at_utc) as first_posted_at_utc
+    from sales
+    where chain_client_id is not null
+    group by chain_client_id, location_id
+
+),
+
+joined as (
+
+    select
+        activations.activation_id,
+        activations.promo_code_id,
+        promo_codes.code,
+        promo_codes.campaign,
+        promo_codes.location_id,
+        activations.client_id,
+        client_ids.chain_client_id,
+        activations.activated_at,
+        activations.activated_at_utc,
+        activations.bonus_amount
+    from activations
+    left join promo_codes on activations.promo_code_id = promo_codes.promo_code_id
+    left join client_ids on activations.client_id = client_ids.client_id
+
+),
+
+final as (
+
+    select
+        joined.*,
+        row_number() over (
+            partition by joined.promo_code_id, joined.chain_client_id
+            order by joined.activated_at_utc, joined.activation_id
+        ) as activation_number,
+        coalesce(
+            first_realizations.first_posted_at_utc >= joined.activated_at_utc, true
+        ) as is_new_customer
+    from joined
+    left join first_realizations
+        on joined.chain_client_id = first_realizations.chain_client_id
+        and joined.location_id = first_realizations.location_id
+
+)
+
+select * from final

@@ -1,0 +1,41 @@
+-- Realizations: current, not deleted sales with status posted (reports.md). A realization
+-- without a deal is a deal of its own (deal_key).
+with
+
+sales as (
+
+    select * from {{ ref('stg_crm__sales') }}
+    where status = 'posted'
+
+),
+
+client_ids as (
+
+    select * from {{ ref('int_client_ids_mapped') }}
+
+),
+
+final as (
+
+    select
+        sales.sale_id,
+        sales.location_id,
+        sales.client_id,
+        client_ids.chain_client_id,
+        coalesce(sales.deal_id, 'sale:' || sales.sale_id) as deal_key,
+        sales.deal_id,
+        sales.visit_id,
+        sales.specialist_id,
+        sales.kind,
+        sales.amount,
+        sales.posted_at,
+        sales.posted_at_utc,
+        cast(sales.posted_at as date) as posted_date,
+        sales.created_at,
+        sales.created_at_utc
+    from sales
+    left join client_ids on sales.client_id = client_ids.client_id
+
+)
+
+select * from final

@@ -1,0 +1,30 @@
+with
+
+messages as (
+
+    select * from {{ ref('stg_crm__sms_messages') }}
+
+),
+
+client_ids as (
+
+    select * from {{ ref('int_client_ids_mapped') }}
+
+),
+
+final as (
+
+    select
+        messages.message_id,
+        messages.client_id,
+        client_ids.chain_client_id,
+        messages.campaign,
+        messages.status,
+        messages.sent_at,
+        messages.sent_at_utc
+    from messages
+    left join client_ids on messages.client_id = client_ids.client_id
+
+)
+
+select * from final

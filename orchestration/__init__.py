@@ -1,0 +1,1 @@
+"""Dagster definitions of the pipeline: ingest -> dbt build -> publish -> report files."""

@@ -1,0 +1,49 @@
+"""The pipeline's Dagster definitions: `dagster dev -m orchestration.definitions`."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    Definitions,
+    ScheduleDefinition,
+    define_asset_job,
+    in_process_executor,
+)
+from dagster_dbt import DbtCliResource
+
+from crm_analytics.config import Settings
+from orchestration.assets.dbt import crm_dbt_models
+from orchestration.assets.ingest import ingest_landing
+from orchestration.assets.publish import published_warehouse
+from orchestration.project import crm_dbt_project
+from orchestration.resources import PipelineSettings
+
+# Steps run in one process: a process per step would cost about a second each.
+refresh_job = define_asset_job(
+    "refresh",
+    selection=AssetSelection.all(),
+    executor_def=in_process_executor,
+    description="Ingest new landed files, build and test the marts, publish, render reports.",
+)
+
+daily_refresh = ScheduleDefinition(
+    name="daily_refresh", job=refresh_job, cron_schedule="0 6 * * *", execution_timezone="UTC"
+)
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    return Definitions(
+        assets=[ingest_landing, crm_dbt_models, published_warehouse],
+        jobs=[refresh_job],
+        schedules=[daily_refresh],
+        resources={
+            "pipeline": PipelineSettings.from_settings(settings),
+            "dbt": DbtCliResource(
+                project_dir=crm_dbt_project,
+                profiles_dir=str(settings.ensure_dbt_profile()),
+            ),
+        },
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,101 @@
+"""Run the refresh job in-process for one pipeline instance and summarise what it did."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import duckdb
+from dagster import DagsterEventType, DagsterInstance
+
+from crm_analytics.config import Settings
+from orchestration.project import ensure_manifest
+
+
+@dataclass
+class RefreshSummary:
+    success: bool
+    files_loaded: int = 0
+    files_duplicate: int = 0
+    files_rejected: int = 0
+    files_already_ingested: int = 0
+    rows_quarantined: int = 0
+    value_warnings: int = 0
+    models_built: int = 0
+    tests_passed: int = 0
+    tests_failed: int = 0
+    published: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        status = "ok" if self.success else "FAILED"
+        out = [
+            f"refresh {status}",
+            f"  files: {self.files_loaded} loaded, {self.files_duplicate} duplicate, "
+            f"{self.files_rejected} rejected ({self.files_already_ingested} already ingested)",
+            f"  rows quarantined: {self.rows_quarantined} (value warnings: {self.value_warnings})",
+            f"  dbt: {self.models_built} models built, {self.tests_passed} tests passed, "
+            f"{self.tests_failed} failed",
+        ]
+        if self.published:
+            out.append(f"  published: {self.published}")
+        out.extend(f"  error: {error}" for error in self.errors)
+        return out
+
+
+def run_refresh(settings: Settings) -> RefreshSummary:
+    ensure_manifest()
+    # Imported late: loading the dbt assets needs the manifest that ensure_manifest() writes.
+    from orchestration.definitions import build_definitions
+
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("refresh")
+    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
+    if instance is None:
+        with DagsterInstance.ephemeral() as ephemeral:
+            result = job.execute_in_process(instance=ephemeral, raise_on_error=False)
+            return _summarise(settings, result)
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    return _summarise(settings, result)
+
+
+def _summarise(settings: Settings, result) -> RefreshSummary:
+    summary = RefreshSummary(success=result.success)
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            materialization = event.event_specific_data.materialization
+            key = materialization.asset_key.path
+            metadata = {k: v.value for k, v in materialization.metadata.items()}
+            if key == ["raw", "ingested_files"]:
+                summary.files_loaded = metadata["new_files_loaded"]
+                summary.files_duplicate = metadata["new_files_duplicate"]
+                summary.files_rejected = metadata["new_files_rejected"]
+                summary.files_already_ingested = metadata["files_already_ingested"]
+            elif key == ["published_warehouse"]:
+                summary.published = metadata["path"]
+            elif key[0] != "raw":
+                summary.models_built += 1
+        elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            if event.event_specific_data.passed:
+                summary.tests_passed += 1
+            else:
+                summary.tests_failed += 1
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            error = event.event_specific_data.error
+            summary.errors.append(f"{event.step_key}: {error.message.strip() if error else ''}")
+    if settings.work_db.exists():
+        with duckdb.connect(str(settings.work_db), read_only=True) as con:
+            summary.rows_quarantined, summary.value_warnings = _audit_counts(con)
+    return summary
+
+
+def _audit_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    try:
+        (quarantined,) = con.execute(
+            "select count(*) from (select distinct entity, file_name, row_number "
+            "from audit.audit_quarantined_rows)"
+        ).fetchone()
+        (warnings,) = con.execute("select count(*) from audit.audit_value_warnings").fetchone()
+    except duckdb.CatalogException:
+        return 0, 0
+    return int(quarantined), int(warnings)
