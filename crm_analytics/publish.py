@@ -32,30 +32,27 @@ def publish(work_db: Path, warehouse: Path) -> PublishResult:
         leftover.unlink(missing_ok=True)
     tables: dict[str, int] = {}
     try:
-        con = duckdb.connect(str(work_db), read_only=True)
+        con = duckdb.connect(
+            str(staging_file), config={"storage_compatibility_version": STORAGE_VERSION}
+        )
         try:
-            con.execute(
-                "attach ? as serving (storage_version ?)", [str(staging_file), STORAGE_VERSION]
-            )
-            rows = con.execute(
+            con.execute(f"attach {_literal(work_db)} as work (read_only)")
+            found = con.execute(
                 "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = current_database() and table_type = 'BASE TABLE' "
-                "and table_schema in (select unnest(?)) order by 1, 2",
+                "where table_catalog = 'work' and table_type = 'BASE TABLE' "
+                "and list_contains(?, table_schema) order by 1, 2",
                 [list(PUBLISHED_SCHEMAS)],
             ).fetchall()
             for schema in PUBLISHED_SCHEMAS:
-                con.execute(f'create schema serving."{schema}"')
-            for schema, table in rows:
+                con.execute(f'create schema "{schema}"')
+            for schema, table in found:
                 con.execute(
-                    f'create table serving."{schema}"."{table}" as '
-                    f'select * from "{schema}"."{table}"'
+                    f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
                 )
-                (count,) = con.execute(
-                    f'select count(*) from serving."{schema}"."{table}"'
-                ).fetchone()
+                (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
                 tables[f"{schema}.{table}"] = int(count)
-            con.execute("checkpoint serving")
-            con.execute("detach serving")
+            con.execute("detach work")
+            con.execute("checkpoint")
         finally:
             con.close()
         with open(staging_file, "rb+") as handle:
@@ -65,6 +62,11 @@ def publish(work_db: Path, warehouse: Path) -> PublishResult:
     finally:
         staging_file.unlink(missing_ok=True)
     return PublishResult(warehouse=warehouse, tables=tables)
+
+
+def _literal(path: Path) -> str:
+    """A path as a SQL string literal (ATTACH takes no bound parameters)."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _fsync_dir(path: Path) -> None:

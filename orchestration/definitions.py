@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from dagster import (
     AssetSelection,
     Definitions,
@@ -41,6 +44,8 @@ def build_definitions(settings: Settings) -> Definitions:
             "dbt": DbtCliResource(
                 project_dir=crm_dbt_project,
                 profiles_dir=str(settings.ensure_dbt_profile()),
+                # The dbt installed beside this interpreter, whatever PATH says.
+                dbt_executable=str(Path(sys.executable).with_name("dbt")),
             ),
         },
     )

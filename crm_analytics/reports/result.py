@@ -16,8 +16,17 @@ from typing import Any, Literal
 #   list      list[str] (e.g. R4 signals)
 #   records   list[dict] (e.g. R5 purchase timeline), nested columns described by `fields`
 ColumnKind = Literal[
-    "text", "integer", "boolean", "money", "ratio", "share", "percent",
-    "date", "timestamp", "list", "records",
+    "text",
+    "integer",
+    "boolean",
+    "money",
+    "ratio",
+    "share",
+    "percent",
+    "date",
+    "timestamp",
+    "list",
+    "records",
 ]
 
 

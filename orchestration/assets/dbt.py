@@ -1,7 +1,5 @@
 """The dbt project as assets: one `dbt build` per refresh (models, seeds, tests, unit tests)."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 

@@ -1,7 +1,5 @@
 """Ingestion assets: the landing folder into the raw zone, one asset per entity."""
 
-from __future__ import annotations
-
 from collections import Counter
 
 import duckdb
@@ -45,7 +43,6 @@ def ingest_landing(context: AssetExecutionContext, pipeline: PipelineSettings):
         per_entity[record.entity]["rows_read"] += (
             record.rows_read if record.status == "loaded" else 0
         )
-    run_counts = Counter(outcome.status for outcome in result.processed)
     for entity, key in RAW_KEYS.items():
         counts = per_entity[entity]
         yield MaterializeResult(
@@ -60,9 +57,9 @@ def ingest_landing(context: AssetExecutionContext, pipeline: PipelineSettings):
     yield MaterializeResult(
         asset_key=LEDGER_KEY,
         metadata={
-            "new_files_loaded": run_counts["loaded"],
-            "new_files_duplicate": run_counts["duplicate"],
-            "new_files_rejected": run_counts["rejected"],
+            "new_files_loaded": len(result.loaded),
+            "new_files_duplicate": len(result.duplicates),
+            "new_files_rejected": len(result.rejected),
             "files_already_ingested": result.skipped,
             "files_ignored": len(result.ignored),
         },

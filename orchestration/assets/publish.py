@@ -1,7 +1,5 @@
 """Publish the audited marts to the serving warehouse (write-audit-publish)."""
 
-from __future__ import annotations
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from crm_analytics.publish import publish

@@ -1,0 +1,118 @@
+"""JSON Lines: one object per non-blank line; the header is the union of keys.
+
+Two passes over the file: the first validates every line and collects the keys, so the
+Parquet schema is known before anything is written, and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from .columns import normalise_header
+from .errors import Rejected
+from .values import json_value_text
+
+_BATCH_ROWS = 65_536
+
+
+class _Object(dict[str, Any]):
+    repeated_key = False
+
+
+def _object_hook(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    obj.repeated_key = len(obj) != len(pairs)
+    return obj
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
+def _records(path: Path) -> Iterator[tuple[int, _Object]]:
+    """(physical line number, object) for every non-blank line."""
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                # Without the newline, a syntax error's column refers to this line.
+                text = raw.rstrip(b"\r\n").decode("utf-8")
+            except UnicodeDecodeError:
+                raise Rejected(f"not valid UTF-8 (line {number})") from None
+            if number == 1:
+                text = text.removeprefix("\ufeff")
+            if not text.strip():
+                continue
+            try:
+                value = json.loads(
+                    text,
+                    parse_float=Decimal,
+                    parse_constant=_no_constants,
+                    object_pairs_hook=_object_hook,
+                )
+            except json.JSONDecodeError as e:
+                # e.msg names the problem without quoting the line.
+                raise Rejected(
+                    f"line {number} is not a JSON object (invalid JSON: {e.msg}, "
+                    f"column {e.colno})"
+                ) from None
+            except ValueError as e:  # NaN/Infinity, or an integer too long to convert
+                raise Rejected(f"line {number} is not a JSON object ({e})") from None
+            if not isinstance(value, _Object):
+                raise Rejected(f"line {number} is not a JSON object (got {_json_type(value)})")
+            yield number, value
+
+
+class JsonlSource:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        seen: dict[str, None] = {}
+        records = 0
+        for number, obj in _records(path):
+            records += 1
+            names = [normalise_header(k) for k in obj]
+            if obj.repeated_key or len(set(names)) != len(names):
+                raise Rejected(f"line {number} has a duplicate key")
+            for name in names:
+                seen.setdefault(name, None)
+        if records == 0:
+            raise Rejected("no records (only blank lines)")
+        if not seen:
+            raise Rejected("no keys in any line")
+        self.header: list[str] = list(seen)
+
+    def batches(self) -> Iterator[list[pa.Array]]:
+        index = {name: i for i, name in enumerate(self.header)}
+        width = len(self.header)
+        rows: list[list[str | None]] = []
+        for _, obj in _records(self._path):
+            row: list[str | None] = [None] * width
+            for key, value in obj.items():
+                row[index[normalise_header(key)]] = json_value_text(value)
+            rows.append(row)
+            if len(rows) >= _BATCH_ROWS:
+                yield _to_arrays(rows, width)
+                rows = []
+        if rows:
+            yield _to_arrays(rows, width)
+
+
+def _to_arrays(rows: list[list[str | None]], width: int) -> list[pa.Array]:
+    return [pa.array([row[i] for row in rows], pa.string()) for i in range(width)]

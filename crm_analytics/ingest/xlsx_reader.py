@@ -1,0 +1,57 @@
+"""xlsx via python-calamine: first sheet, header in row 1, typed cells rendered as text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from python_calamine import CalamineWorkbook
+
+from .errors import Rejected
+from .values import cell_text
+
+_BATCH_ROWS = 65_536
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:200]
+
+
+def _is_empty(row: list[Any]) -> bool:
+    return all(v is None or v == "" for v in row)
+
+
+class XlsxSource:
+    def __init__(self, path: Path) -> None:
+        try:
+            workbook = CalamineWorkbook.from_path(str(path))
+            try:
+                # skip_empty_area=False keeps row 1 as the header even when it or column A is
+                # empty; calamine would otherwise start at the first non-empty cell.
+                rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+            finally:
+                workbook.close()
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except BaseException as e:  # calamine raises its own types and pyo3 panics
+            raise Rejected(f"cannot open xlsx: {_short(e)}") from None
+        if not rows or _is_empty(rows[0]):
+            raise Rejected("no header row (row 1 of the first sheet is empty)")
+        self.header: list[str] = [cell_text(c) or "" for c in rows[0]]
+        # Fully empty rows are not records (like blank lines in csv/jsonl); keeping them
+        # would only produce rows staging quarantines for missing values.
+        self._rows = [r for r in rows[1:] if not _is_empty(r)]
+
+    def batches(self) -> Iterator[list[pa.Array]]:
+        width = len(self.header)
+        rows = self._rows
+        for start in range(0, len(rows), _BATCH_ROWS):
+            chunk = rows[start : start + _BATCH_ROWS]
+            columns: list[list[str | None]] = [[] for _ in range(width)]
+            for row in chunk:
+                for i in range(width):
+                    columns[i].append(cell_text(row[i]) if i < len(row) else None)
+            yield [pa.array(col, pa.string()) for col in columns]
