@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
     refresh.add_argument("--reports-dir", help="report files folder (default $CRM_REPORTS_DIR)")
     refresh.set_defaults(handler=_refresh)
 
+    report = commands.add_parser("report", help="compute one report from the published marts")
+    _report_arguments(report)
+    report.set_defaults(handler=_report)
+
     generate = commands.add_parser("generate", help="write deterministic sample extracts")
     generate.add_argument("--out", required=True, help="landing folder to write")
     generate.add_argument("--scale", type=float, default=1.0, help="1 = ~1,000 clients")
@@ -36,6 +40,100 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     return args.handler(args)
+
+
+# Report options: (flag, params key, argparse extras). Values stay text; each report module
+# validates its own parameters so that the rules live in one place.
+_REPORT_OPTIONS: tuple[tuple[str, str, dict], ...] = (
+    ("--from", "from", {"metavar": "TS"}),
+    ("--to", "to", {"metavar": "TS"}),
+    ("--location", "location", {"metavar": "ID"}),
+    ("--promotion-type", "promotion_type", {}),
+    ("--reactivation-days", "reactivation_days", {}),
+    ("--regular-min-visits", "regular_min_visits", {}),
+    ("--min-deals", "min_deals", {}),
+    ("--window-days", "window_days", {}),
+    ("--store", "store", {}),
+    ("--associate", "associate", {}),
+    ("--activity-type", "activity_types", {"action": "append"}),
+    ("--search", "search", {}),
+    ("--location-group", "location_group", {}),
+    ("--visited-location", "visited_location", {"action": "append"}),
+    ("--gender", "gender", {}),
+    ("--online-booking", "online_booking", {}),
+    ("--importance", "importance", {"action": "append"}),
+    ("--spent-min", "spent_min", {}),
+    ("--spent-max", "spent_max", {}),
+    ("--visits-min", "visits_min", {}),
+    ("--visits-max", "visits_max", {}),
+    ("--booked-from", "booked_from", {}),
+    ("--booked-to", "booked_to", {}),
+    ("--not-booked-from", "not_booked_from", {}),
+    ("--not-booked-to", "not_booked_to", {}),
+    ("--sms-from", "sms_from", {}),
+    ("--sms-to", "sms_to", {}),
+    ("--sort", "sort", {}),
+    ("--audience", "audience", {"action": "store_true"}),
+)
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "name",
+        metavar="NAME",
+        help="promotions, chain-clients, repeat-clients, promo-codes, attributed-sales",
+    )
+    parser.add_argument("--role", default="analyst", help="analyst (default) or manager")
+    parser.add_argument("--format", default="json", help="json (default), csv, xlsx or pdf")
+    parser.add_argument("--out", help="file to write (json: stdout when omitted)")
+    parser.add_argument("--section", help="only this section (csv: written exactly at --out)")
+    parser.add_argument("--warehouse", help="published warehouse (default $CRM_WAREHOUSE)")
+    for flag, key, extras in _REPORT_OPTIONS:
+        parser.add_argument(flag, dest=f"param_{key}", **extras)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from crm_analytics.config import Settings
+    from crm_analytics.reports.base import check_role, connect
+    from crm_analytics.reports.errors import ReportError
+    from crm_analytics.reports.registry import check_options, report_module
+    from exporters import FORMATS, export
+
+    params = {key: getattr(args, f"param_{key}") for _, key, _ in _REPORT_OPTIONS}
+    try:
+        module = report_module(args.name)
+        check_options(args.name, params)
+        role = check_role(args.role)
+        if args.format not in FORMATS:
+            raise ReportError(f"--format must be one of {', '.join(FORMATS)}")
+        out = _report_target(args, Settings.from_env(warehouse=args.warehouse))
+        given = {key: value for key, value in params.items() if value not in (None, [], False)}
+        with connect(Settings.from_env(warehouse=args.warehouse).warehouse) as con:
+            result = module.run(con, given, role, datetime.now().replace(microsecond=0))
+        if out is None:
+            from exporters.json_export import render
+
+            sys.stdout.write(render(result).decode("utf-8").rstrip("\n") + "\n")
+            return 0
+        written = export(result, args.format, out, section=args.section)
+    except (ReportError, ValueError) as error:
+        print(f"crm-analytics: error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(path)
+    return 0
+
+
+def _report_target(args: argparse.Namespace, settings) -> Path | None:
+    """--out as given; json without --out goes to stdout; other formats default to the
+    reports folder."""
+    if args.out:
+        return Path(args.out)
+    if args.format == "json":
+        return None
+    return settings.reports_dir / f"{args.name}.{args.format}"
 
 
 def _refresh(args: argparse.Namespace) -> int:

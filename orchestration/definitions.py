@@ -12,12 +12,12 @@ from dagster import (
     define_asset_job,
     in_process_executor,
 )
-from dagster_dbt import DbtCliResource
 
 from crm_analytics.config import Settings
 from orchestration.assets.dbt import crm_dbt_models
 from orchestration.assets.ingest import ingest_landing
 from orchestration.assets.publish import published_warehouse
+from orchestration.dbt_resource import CrmDbtCliResource
 from orchestration.project import crm_dbt_project
 from orchestration.resources import PipelineSettings
 
@@ -41,7 +41,7 @@ def build_definitions(settings: Settings) -> Definitions:
         schedules=[daily_refresh],
         resources={
             "pipeline": PipelineSettings.from_settings(settings),
-            "dbt": DbtCliResource(
+            "dbt": CrmDbtCliResource(
                 project_dir=crm_dbt_project,
                 profiles_dir=str(settings.ensure_dbt_profile()),
                 # The dbt installed beside this interpreter, whatever PATH says.

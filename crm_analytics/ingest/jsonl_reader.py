@@ -70,8 +70,7 @@ def _records(path: Path) -> Iterator[tuple[int, _Object]]:
             except json.JSONDecodeError as e:
                 # e.msg names the problem without quoting the line.
                 raise Rejected(
-                    f"line {number} is not a JSON object (invalid JSON: {e.msg}, "
-                    f"column {e.colno})"
+                    f"line {number} is not a JSON object (invalid JSON: {e.msg}, column {e.colno})"
                 ) from None
             except ValueError as e:  # NaN/Infinity, or an integer too long to convert
                 raise Rejected(f"line {number} is not a JSON object ({e})") from None

@@ -106,9 +106,7 @@ def _write(
                 continue
             _check_unnamed_empty(plan, arrays, rows)
             columns = [
-                arrays[plan.position[name]]
-                if name in plan.position
-                else pa.nulls(n, pa.string())
+                arrays[plan.position[name]] if name in plan.position else pa.nulls(n, pa.string())
                 for name in plan.output_columns
             ]
             columns += [

@@ -87,8 +87,9 @@ def compact_json(value: Any) -> str:
     json.dumps cannot emit Decimal as a number, hence this small serializer.
     """
     if isinstance(value, dict):
-        items = ",".join(f"{json.dumps(k, ensure_ascii=False)}:{compact_json(v)}"
-                         for k, v in value.items())
+        items = ",".join(
+            f"{json.dumps(k, ensure_ascii=False)}:{compact_json(v)}" for k, v in value.items()
+        )
         return "{" + items + "}"
     if isinstance(value, list):
         return "[" + ",".join(compact_json(v) for v in value) + "]"

@@ -95,8 +95,7 @@ def _write_ledger_table(con: duckdb.DuckDBPyConnection, records: list[LedgerReco
     con.register("__crm_ingest_ledger", table)
     try:
         con.execute(
-            f"CREATE OR REPLACE TABLE {SCHEMA}.{LEDGER_TABLE} AS "
-            "SELECT * FROM __crm_ingest_ledger"
+            f"CREATE OR REPLACE TABLE {SCHEMA}.{LEDGER_TABLE} AS SELECT * FROM __crm_ingest_ledger"
         )
     finally:
         con.unregister("__crm_ingest_ledger")
@@ -110,8 +109,7 @@ def _empty_view_sql(entity: Entity) -> str:
         f"CAST(NULL AS TIMESTAMP) AS {INGESTED_AT}",
     ]
     return (
-        f"CREATE OR REPLACE VIEW {SCHEMA}.{ident(entity.name)} AS "
-        f"SELECT {', '.join(cols)} LIMIT 0"
+        f"CREATE OR REPLACE VIEW {SCHEMA}.{ident(entity.name)} AS SELECT {', '.join(cols)} LIMIT 0"
     )
 
 
