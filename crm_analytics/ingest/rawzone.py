@@ -70,7 +70,13 @@ def ingest_file(
         plan: ColumnPlan | None = None
         try:
             source = open_source(
-                landed.path, landed.format, bad_utf8_line=bad_utf8_line, csv_block_size=block
+                landed.path,
+                landed.format,
+                bad_utf8_line=bad_utf8_line,
+                csv_block_size=block,
+                timestamp_columns=frozenset(
+                    c.name for c in entity.columns if c.type == "timestamp"
+                ),
             )
             plan = plan_columns(entity, source.header)
             rows = _write(dest, plan, source.batches(), landed.name, ingested_at)

@@ -26,7 +26,12 @@ class Source(Protocol):
 
 
 def open_source(
-    path: Path, file_format: str, *, bad_utf8_line: int | None, csv_block_size: int
+    path: Path,
+    file_format: str,
+    *,
+    bad_utf8_line: int | None,
+    csv_block_size: int,
+    timestamp_columns: frozenset[str] = frozenset(),
 ) -> Source:
     if path.stat().st_size == 0:
         prefix = "cannot open xlsx: " if file_format == "xlsx" else ""
@@ -38,5 +43,5 @@ def open_source(
     if file_format == "jsonl":
         return JsonlSource(path)
     if file_format == "xlsx":
-        return XlsxSource(path)
+        return XlsxSource(path, timestamp_columns=timestamp_columns)
     raise ValueError(f"unknown format {file_format!r}")

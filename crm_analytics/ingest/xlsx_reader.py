@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ def _is_empty(row: list[Any]) -> bool:
 
 
 class XlsxSource:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timestamp_columns: frozenset[str] = frozenset()) -> None:
         try:
             workbook = CalamineWorkbook.from_path(str(path))
             try:
@@ -41,6 +42,9 @@ class XlsxSource:
         if not rows or _is_empty(rows[0]):
             raise Rejected("no header row (row 1 of the first sheet is empty)")
         self.header: list[str] = [cell_text(c) or "" for c in rows[0]]
+        # calamine returns a datetime cell at midnight as a date; in a timestamp column that
+        # typed cell still means midnight, whereas a text date alone stays invalid there.
+        self._midnight = [h.strip().lower() in timestamp_columns for h in self.header]
         # Fully empty rows are not records (like blank lines in csv/jsonl); keeping them
         # would only produce rows staging quarantines for missing values.
         self._rows = [r for r in rows[1:] if not _is_empty(r)]
@@ -53,5 +57,8 @@ class XlsxSource:
             columns: list[list[str | None]] = [[] for _ in range(width)]
             for row in chunk:
                 for i in range(width):
-                    columns[i].append(cell_text(row[i]) if i < len(row) else None)
+                    value = row[i] if i < len(row) else None
+                    if self._midnight[i] and type(value) is dt.date:
+                        value = dt.datetime.combine(value, dt.time())
+                    columns[i].append(cell_text(value))
             yield [pa.array(col, pa.string()) for col in columns]
