@@ -1,0 +1,108 @@
+"""The Dagster definitions load, and one refresh materializes everything in-process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crm_analytics.config import Settings
+from orchestration.project import ensure_manifest
+from tests.pipeline import write_landing
+
+TINY = {
+    "locations": [{"location_id": "L1", "name": "Центр", "timezone": "Europe/Moscow"}],
+    "clients": [
+        {"client_id": "C1", "location_id": "L1", "name": "Татьяна", "phone": "89123456789",
+         "registered_at": "2025-01-01 10:00"},
+        {"client_id": "C2", "location_id": "L1", "name": "Таня", "phone": "+7 912 345 67 89",
+         "registered_at": "2025-01-02 10:00"},
+    ],
+    "sales": [
+        {"sale_id": "S1", "location_id": "L1", "client_id": "C1", "amount": "1 500,50",
+         "status": "posted", "posted_at": "2025-02-01 11:00", "created_at": "2025-02-01 11:00"},
+        {"sale_id": "S2", "location_id": "L1", "client_id": "C2", "amount": "abc",
+         "status": "posted", "posted_at": "2025-02-01 11:00", "created_at": "2025-02-01 11:00"},
+    ],
+}
+
+
+def settings_for(root: Path, landing: Path) -> Settings:
+    return Settings(landing=landing, warehouse=root / "wh.duckdb", reports_dir=root / "reports")
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory):
+    ensure_manifest()
+    from orchestration.definitions import build_definitions
+
+    root = tmp_path_factory.mktemp("defs")
+    return build_definitions(settings_for(root, root / "landing"))
+
+
+def test_definitions_load(defs):
+    keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
+    assert {"raw/clients", "raw/sms_messages", "raw/ingested_files"} <= keys
+    assert {"stg_crm__clients", "dim_clients", "fct_sales", "published_warehouse"} <= keys
+    assert defs.resolve_job_def("refresh") is not None
+    assert defs.resolve_schedule_def("daily_refresh").cron_schedule == "0 6 * * *"
+    checks = list(defs.resolve_asset_graph().asset_check_keys)
+    assert any(check.name.startswith("unique_dim_clients") for check in checks)
+
+
+def test_raw_sources_feed_staging(defs):
+    graph = defs.resolve_asset_graph()
+    parents = {key.to_user_string() for key in graph.get(
+        next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "base_crm__clients")
+    ).parent_keys}
+    assert parents == {"raw/clients"}
+
+
+def test_refresh_materializes_everything_in_process(tmp_path):
+    from orchestration.refresh import run_refresh
+
+    settings = settings_for(tmp_path, tmp_path / "landing")
+    write_landing(settings.landing, TINY)
+    summary = run_refresh(settings)
+    assert summary.success, summary.errors
+    assert (summary.files_loaded, summary.files_rejected) == (3, 0)
+    assert summary.rows_quarantined == 1  # S2's amount
+    assert summary.models_built >= 30 and summary.tests_failed == 0 and summary.tests_passed > 50
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select client_name, client_records from marts.dim_clients"
+                           ).fetchall() == [("Таня", 2)]
+    again = run_refresh(settings)
+    assert again.success and again.files_loaded == 0 and again.files_already_ingested == 3
+
+
+def test_cli_refresh_prints_summary(tmp_path):
+    write_landing(tmp_path / "landing", TINY)
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("crm-analytics")), "refresh",
+         "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "wh.duckdb")],
+        capture_output=True, text=True, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    lines = completed.stdout.splitlines()
+    assert "refresh ok" in lines
+    assert "  files: 3 loaded, 0 duplicate, 0 rejected (0 already ingested)" in lines
+    assert "  rows quarantined: 1 (value warnings: 0)" in lines
+    assert any(line.startswith("  dbt: ") and " 0 failed" in line for line in lines)
+
+
+def test_two_instances_never_share_state(tmp_path):
+    from orchestration.refresh import run_refresh
+
+    first = settings_for(tmp_path / "a", tmp_path / "landing_a")
+    second = settings_for(tmp_path / "b", tmp_path / "landing_b")
+    write_landing(first.landing, TINY)
+    write_landing(second.landing, {**TINY, "clients": TINY["clients"][:1]})
+    assert run_refresh(first).success and run_refresh(second).success
+    assert first.state_dir != second.state_dir
+    for settings, records in ((first, 2), (second, 1)):
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            assert con.execute("select sum(client_records) from marts.dim_clients"
+                               ).fetchone() == (records,)
