@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     refresh.add_argument("--landing", help="landing folder (default $CRM_LANDING or the sample)")
     refresh.add_argument("--warehouse", help="published warehouse file (default $CRM_WAREHOUSE)")
     refresh.add_argument("--reports-dir", help="report files folder (default $CRM_REPORTS_DIR)")
+    refresh.add_argument(
+        "--reports-config",
+        help="report files to render (default $CRM_REPORTS_CONFIG or reports.yaml)",
+    )
     refresh.set_defaults(handler=_refresh)
 
     report = commands.add_parser("report", help="compute one report from the published marts")
@@ -140,7 +144,9 @@ def _refresh(args: argparse.Namespace) -> int:
     from crm_analytics.config import Settings
     from orchestration.refresh import run_refresh
 
-    settings = Settings.from_env(args.landing, args.warehouse, args.reports_dir)
+    settings = Settings.from_env(
+        args.landing, args.warehouse, args.reports_dir, args.reports_config
+    )
     if not settings.landing.is_dir():
         print(f"crm-analytics: landing folder not found: {settings.landing}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ from crm_analytics.contract import DBT_PROJECT_DIR, PROJECT_ROOT
 DEFAULT_LANDING = PROJECT_ROOT / "seeds" / "sample"
 DEFAULT_WAREHOUSE = PROJECT_ROOT / "var" / "warehouse.duckdb"
 DEFAULT_REPORTS_DIR = PROJECT_ROOT / "var" / "reports"
+DEFAULT_REPORTS_CONFIG = PROJECT_ROOT / "reports.yaml"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Settings:
     landing: Path
     warehouse: Path  # the published serving file that BI tools and `report` read
     reports_dir: Path
+    reports_config: Path = DEFAULT_REPORTS_CONFIG  # the report files each refresh renders
 
     @classmethod
     def from_env(
@@ -31,8 +33,10 @@ class Settings:
         landing: str | os.PathLike[str] | None = None,
         warehouse: str | os.PathLike[str] | None = None,
         reports_dir: str | os.PathLike[str] | None = None,
+        reports_config: str | os.PathLike[str] | None = None,
     ) -> Settings:
-        """Explicit arguments win, then CRM_LANDING / CRM_WAREHOUSE / CRM_REPORTS_DIR."""
+        """Explicit arguments win, then CRM_LANDING / CRM_WAREHOUSE / CRM_REPORTS_DIR /
+        CRM_REPORTS_CONFIG."""
 
         def pick(value: object, env: str, default: Path) -> Path:
             chosen = value if value is not None else os.environ.get(env) or default
@@ -42,6 +46,7 @@ class Settings:
             landing=pick(landing, "CRM_LANDING", DEFAULT_LANDING),
             warehouse=pick(warehouse, "CRM_WAREHOUSE", DEFAULT_WAREHOUSE),
             reports_dir=pick(reports_dir, "CRM_REPORTS_DIR", DEFAULT_REPORTS_DIR),
+            reports_config=pick(reports_config, "CRM_REPORTS_CONFIG", DEFAULT_REPORTS_CONFIG),
         )
 
     @property

@@ -14,9 +14,11 @@ from dagster import (
 )
 
 from crm_analytics.config import Settings
+from crm_analytics.report_config import load_config
 from orchestration.assets.dbt import crm_dbt_models
 from orchestration.assets.ingest import ingest_landing
 from orchestration.assets.publish import published_warehouse
+from orchestration.assets.reports import build_report_assets
 from orchestration.dbt_resource import CrmDbtCliResource
 from orchestration.project import crm_dbt_project
 from orchestration.resources import PipelineSettings
@@ -36,7 +38,12 @@ daily_refresh = ScheduleDefinition(
 
 def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
-        assets=[ingest_landing, crm_dbt_models, published_warehouse],
+        assets=[
+            ingest_landing,
+            crm_dbt_models,
+            published_warehouse,
+            *build_report_assets(load_config(settings.reports_config)),
+        ],
         jobs=[refresh_job],
         schedules=[daily_refresh],
         resources={

@@ -25,6 +25,7 @@ class RefreshSummary:
     tests_passed: int = 0
     tests_failed: int = 0
     published: str | None = None
+    report_files: int = 0
     errors: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -39,6 +40,7 @@ class RefreshSummary:
         ]
         if self.published:
             out.append(f"  published: {self.published}")
+        out.append(f"  report files: {self.report_files}")
         out.extend(f"  error: {error}" for error in self.errors)
         return out
 
@@ -73,6 +75,8 @@ def _summarise(settings: Settings, result) -> RefreshSummary:
                 summary.files_already_ingested = metadata["files_already_ingested"]
             elif key == ["published_warehouse"]:
                 summary.published = metadata["path"]
+            elif key[0] == "reports":
+                summary.report_files += len(metadata["files"])
             elif key[0] != "raw":
                 summary.models_built += 1
         elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:

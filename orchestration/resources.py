@@ -11,6 +11,7 @@ class PipelineSettings(ConfigurableResource):
     landing: str
     warehouse: str
     reports_dir: str
+    reports_config: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineSettings:
@@ -18,7 +19,10 @@ class PipelineSettings(ConfigurableResource):
             landing=str(settings.landing),
             warehouse=str(settings.warehouse),
             reports_dir=str(settings.reports_dir),
+            reports_config=str(settings.reports_config),
         )
 
     def settings(self) -> Settings:
-        return Settings.from_env(self.landing, self.warehouse, self.reports_dir)
+        return Settings.from_env(
+            self.landing, self.warehouse, self.reports_dir, self.reports_config
+        )

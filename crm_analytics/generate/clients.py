@@ -85,7 +85,7 @@ def corrections(sim: Sim, period: Period, fresh: range) -> None:
         i = int(rng.random() * known)
         when = period.start_dt + timedelta(seconds=int(rng.random() * span))
         writer.write(_corrected(sim, pop.row(i), when), pop.location_of(i).off)
-    for i in list(fresh)[:TIE_RESENDS]:
+    for i in fresh[:TIE_RESENDS]:
         row = pop.row(i)  # same updated_at as in the period's file: the later file wins
         writer.write(
             rows.revised(row, row[-1], {_BALANCE: randint(rng, 0, 500_000)}), pop.location_of(i).off

@@ -4,7 +4,9 @@ run out, activations after a code ended, and one code that leaked to a few peopl
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
+from itertools import accumulate
 
 from . import rows
 from .draw import SECOND, pick, randint
@@ -13,27 +15,27 @@ from .sim import Sim
 
 NEW_MEMBER_SHARE = 0.35
 EXPIRED_SHARE = 0.02
-PER_CLIENT_CAP = 20_000  # per code: enough to enforce account limits at sample scales
+PER_CLIENT_CAP = 5_000  # per code: bounds memory; beyond it account limits go unchecked
 LEAK_RING = 2
 LEAK_DAILY = 0.3
-LEAK_WEIGHT = 0.6
 
 
 class Activations:
     def __init__(self, sim: Sim) -> None:
         self.sim = sim
         leak = sim.world.leak_code
-        leak.weight = LEAK_WEIGHT
         ring_rng = random.Random(sim.seed + 99)
         ring: list[int] = []
-        while len(ring) < LEAK_RING:
+        for _ in range(100):  # a tiny sample may not have enough members at that club
             i = sim.pop.pick_between(ring_rng, leak.location, 0, sim.pop.initial)
             if i is not None and i not in ring:
                 ring.append(i)
+            if len(ring) == LEAK_RING:
+                break
         self.ring = ring
 
     def _client(self, code: PromoCode, day: date) -> int | None:
-        _sim, rng, pop = self.sim, self.sim.rng, self.sim.pop
+        rng, pop = self.sim.rng, self.sim.pop
         if rng.random() < NEW_MEMBER_SHARE:
             lo = pop.count_before(day - timedelta(days=14))
             client = pop.pick_between(rng, code.location, lo, pop.count_before(day))
@@ -75,12 +77,12 @@ class Activations:
             for c in sim.world.codes
             if c.weight > 0 and c.ends_at is not None and c.ends_at <= noon
         ]
-        weights = [c.weight for c in active]
+        cum = list(accumulate(c.weight for c in active))
         for _ in range(sim.count(sim.vol.activations_per_day)):
             if expired and rng.random() < EXPIRED_SHARE:
                 code = pick(rng, expired)  # the till still accepts it
             elif active:
-                code = rng.choices(active, weights)[0]
+                code = active[bisect_right(cum, rng.random() * cum[-1])]
             else:
                 continue
             if code.exhausted():
@@ -89,7 +91,12 @@ class Activations:
             if client is not None:
                 self._activate(code, client, _time_of_day(rng, day))
         leak = sim.world.leak_code
-        if day >= sim.world.leak_from and leak.valid(noon) and rng.random() < LEAK_DAILY:
+        if (
+            self.ring
+            and day >= sim.world.leak_from
+            and leak.valid(noon)
+            and rng.random() < LEAK_DAILY
+        ):
             member = pick(rng, self.ring)
             for _ in range(randint(rng, 1, 3)):
                 self._activate(leak, member, _time_of_day(rng, day))

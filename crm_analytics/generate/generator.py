@@ -13,14 +13,14 @@ from .clienteling import PURCHASE, day_activities
 from .codes import Activations
 from .deals import stray_inquiries
 from .draw import randint
-from .layout import TRANSACTIONAL, file_options, without_is_deleted
+from .layout import TRANSACTIONAL, file_options, period_format, without_is_deleted
 from .messaging import campaign_days, run_campaign
 from .pending import CORRECTION
 from .periods import FilePeriod, Period, split_periods, window_start
 from .plan import volumes
 from .population import Population
 from .reference import ReferenceFile
-from .shop import purchase, refund
+from .shop import REFUND, purchase, refund
 from .sim import WEEKDAY_FACTOR, Sim
 from .summary import GenerateSummary
 from .visits import VISIT, day_visits, future_bookings, start_time, visit
@@ -132,8 +132,6 @@ def _write_reference(sim: Sim, ref: ReferenceFile) -> None:
 
 
 def _registrations(sim: Sim, period: Period, drift: bool) -> range:
-    from .layout import period_format
-
     fmt = period_format("clients", period.index)
     options = file_options(
         sim.file_rng, "clients", fmt, sim.messy, columns=without_is_deleted("clients")
@@ -178,5 +176,5 @@ def _run_due(sim: Sim, before: datetime) -> None:
         elif kind == PURCHASE:
             client, deal_id = payload
             purchase(sim, sim.pop.location_of(client), when, client, deal_id=deal_id)
-        elif kind == "refund":
+        elif kind == REFUND:
             refund(sim, when, payload)

@@ -61,8 +61,8 @@ def run_campaign(sim: Sim, day: date, name: str, target: int | None) -> None:
             message(sim, client, name, base + timedelta(seconds=k * 3 + randint(rng, 0, 2)))
 
 
-def reminder(sim: Sim, client: int, starts_at: datetime) -> None:
+def reminder(sim: Sim, client: int, starts_at: datetime, created: datetime) -> None:
+    """The day before a visit booked in advance (exported with the visit's period)."""
     sent_at = starts_at - timedelta(days=1, minutes=randint(sim.rng, 0, 120))
-    period = sim.period
-    if period is not None and period.start_dt <= sent_at < sim.end_dt:
+    if created < sent_at < sim.end_dt:
         message(sim, client, REMINDER, sent_at)

@@ -11,7 +11,7 @@ import heapq
 from datetime import datetime
 from typing import Any
 
-MAX_CORRECTIONS = 4000
+MAX_CORRECTIONS = 20_000
 
 CORRECTION = "correction"
 

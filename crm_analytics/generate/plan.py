@@ -10,7 +10,7 @@ from dataclasses import dataclass
 VISITS_PER_CLIENT = 2.45
 SHOP_PURCHASES_PER_CLIENT = 3.1
 ACTIVITIES_PER_CLIENT = 2.0
-ACTIVATIONS_PER_CLIENT = 0.4  # plus the leaked code's ring, which does not scale
+ACTIVATIONS_PER_CLIENT = 0.5  # plus the leaked code's ring, which does not scale
 SMS_CAMPAIGNS_PER_YEAR = 36
 SMS_CAMPAIGN_REACH = 0.035  # share of clients one campaign reaches
 

@@ -13,6 +13,7 @@ from .vocab import PRODUCT_PRICES
 
 SHOP_CHANNELS = ("walk-in", "walk-in", "instagram", "website", "telegram", "online")
 GIFT_CARDS = (1000_00, 3000_00, 5000_00)
+REFUND = "refund"
 
 
 def sale(
@@ -102,9 +103,7 @@ def sale(
             sim.pending.correct(posted_at + timedelta(days=8), "sales", row, loc.off)
     if client_id is not None and amount > 0 and rng.random() < 0.025:
         when = posted_at + timedelta(days=randint(rng, 1, 20), minutes=randint(rng, 0, 600))
-        sim.pending.push(
-            when, "refund", (loc.index, client_id, deal_id, specialist_id, kind, amount)
-        )
+        sim.pending.push(when, REFUND, (loc.index, client_id, deal_id, specialist_id, kind, amount))
 
 
 def refund(sim: Sim, when: datetime, payload: tuple) -> None:

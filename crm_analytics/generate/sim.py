@@ -63,6 +63,7 @@ class Sim:
         self.writers: dict[str, ExtractWriter] = {}
         self.period: Period | None = None
         self._ids = dict.fromkeys(_ID_FORMATS, 0)
+        self._id_format = {kind: fmt.format for kind, fmt in _ID_FORMATS.items()}
         self._cum_weights: list[float] = []
         acc = 0.0
         for loc in world.locations:
@@ -71,8 +72,8 @@ class Sim:
 
     # ----- ids and draws ---------------------------------------------------------------
     def next_id(self, kind: str) -> str:
-        self._ids[kind] += 1
-        return _ID_FORMATS[kind].format(self._ids[kind])
+        n = self._ids[kind] = self._ids[kind] + 1
+        return self._id_format[kind](n)
 
     def location(self) -> Location:
         cum = self._cum_weights

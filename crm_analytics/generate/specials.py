@@ -77,6 +77,7 @@ def write_duplicate(sim: Sim, original: Path) -> Path:
     """The same bytes landed again under another name (a re-sent export)."""
     copy = original.with_name(f"{original.stem}_resend{original.suffix}")
     shutil.copyfile(original, copy)
-    rows_in_file = sum(1 for _ in original.open(encoding="utf-8-sig")) - 1
+    with original.open(encoding="utf-8-sig") as fh:
+        rows_in_file = sum(1 for _ in fh) - 1  # no value spans lines in generated CSV
     sim.summary.add(DUPLICATE_ENTITY, rows_in_file, copy.stat().st_size)
     return copy

@@ -2,10 +2,9 @@
 
 Rows are built with typed values (datetime in the row's local wall-clock time, money as
 integer kopecks, bool, int, date, str). Each file picks a style, the way each source system
-has its own habits, and converters turn a row into cells for CSV, xlsx or JSON.
-A ``str`` in a non-text column passes through unchanged: that is how deliberately bad
-values reach the file. Converters are specialised per style up front because they run
-for every cell of millions of rows.
+has its own habits, and converters turn a row into cells for CSV, xlsx or JSON (bad
+values are put into cells after conversion, see corrupt.py). Converters are chosen per
+style up front and are null-safe, because they run for every cell of millions of rows.
 """
 
 from __future__ import annotations
@@ -68,28 +67,31 @@ def offset_text(minutes: int, colon: bool = True) -> str:
     return text
 
 
-def _ru(dt: datetime, off: int) -> str:
+def _ru(dt: datetime | None, off: int) -> str | None:
+    if dt is None:
+        return None
     return f"{dt.day:02d}.{dt.month:02d}.{dt.year} {dt.hour:02d}:{dt.minute:02d}"
 
 
-def _ru_sec(dt: datetime, off: int) -> str:
-    return _ru(dt, off) + f":{dt.second:02d}"
+def _ru_sec(dt: datetime | None, off: int) -> str | None:
+    if dt is None:
+        return None
+    return f"{dt.day:02d}.{dt.month:02d}.{dt.year} {dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
 
 
-TIMESTAMP_FORMATS: dict[str, Callable[[datetime, int], str]] = {
-    "min": lambda dt, off: dt.isoformat(" ", "minutes"),
-    "sec": lambda dt, off: dt.isoformat("T", "seconds"),
-    "frac": lambda dt, off: dt.isoformat("T", "milliseconds"),
-    "offset": lambda dt, off: dt.isoformat("T", "seconds") + offset_text(off),
-    "offset_compact": lambda dt, off: dt.isoformat(" ", "minutes") + offset_text(off, False),
-    "z": lambda dt, off: (dt - timedelta(minutes=off)).isoformat("T", "seconds") + "Z",
+_MINUTE = timedelta(minutes=1)
+
+# Null-safe (`dt and ...`: a datetime is always truthy) so a cell costs one call.
+TIMESTAMP_FORMATS: dict[str, Converter] = {
+    "min": lambda dt, off: dt and dt.isoformat(" ", "minutes"),
+    "sec": lambda dt, off: dt and dt.isoformat("T", "seconds"),
+    "frac": lambda dt, off: dt and dt.isoformat("T", "milliseconds"),
+    "offset": lambda dt, off: dt and dt.isoformat("T", "seconds") + offset_text(off),
+    "offset_compact": lambda dt, off: dt and dt.isoformat(" ", "minutes") + offset_text(off, False),
+    "z": lambda dt, off: dt and (dt - _MINUTE * off).isoformat("T", "seconds") + "Z",
     "ru": _ru,
     "ru_sec": _ru_sec,
 }
-
-
-def format_timestamp(dt: datetime, off: int, style: str) -> str:
-    return TIMESTAMP_FORMATS[style](dt, off)
 
 
 def format_money(kopecks: int, style: str) -> str:
@@ -113,20 +115,10 @@ def format_date(d: date, style: str) -> str:
     return d.isoformat() if style == "iso" else f"{d.day:02d}.{d.month:02d}.{d.year}"
 
 
-def _typed(cls: type, fn: Callable[[Any, int], Any]) -> Converter:
-    """Convert values of `cls`; None and (bad) strings pass through."""
-
-    def convert(v: Any, off: int) -> Any:
-        return fn(v, off) if v.__class__ is cls else v
-
-    return convert
-
-
-def _money(fn: Callable[[int, int], Any]) -> Converter:
-    def convert(v: Any, off: int) -> Any:
-        return v if v is None or v.__class__ is str else fn(v, off)
-
-    return convert
+def _money_number(v: int | None, off: int) -> int | float | None:
+    if v is None:
+        return None
+    return v // 100 if v % 100 == 0 else v / 100
 
 
 def csv_converters(types: list[str], style: Style) -> list[Converter | None]:
@@ -136,11 +128,11 @@ def csv_converters(types: list[str], style: Style) -> list[Converter | None]:
     money, dstyle = style.money, style.dates
     table: dict[str, Converter | None] = {
         "text": None,
-        "timestamp": _typed(datetime, TIMESTAMP_FORMATS[style.ts]),
-        "money": _money(lambda v, off: format_money(v, money)),
-        "integer": _money(lambda v, off: str(v)),
-        "boolean": _typed(bool, lambda v, off: yes if v else no),
-        "date": _typed(date, lambda v, off: format_date(v, dstyle)),
+        "timestamp": TIMESTAMP_FORMATS[style.ts],
+        "money": lambda v, off: None if v is None else format_money(v, money),
+        "integer": lambda v, off: None if v is None else str(v),
+        "boolean": lambda v, off: None if v is None else yes if v else no,
+        "date": lambda v, off: v and format_date(v, dstyle),
     }
     return [table[t] for t in types]
 
@@ -154,8 +146,8 @@ def xlsx_converters(
     """
     table: dict[str, Converter | None] = {
         "text": None,
-        "timestamp": _typed(datetime, TIMESTAMP_FORMATS[style.ts]) if text_timestamps else None,
-        "money": _money(lambda v, off: v // 100 if v % 100 == 0 else v / 100),
+        "timestamp": TIMESTAMP_FORMATS[style.ts] if text_timestamps else None,
+        "money": _money_number,
         "integer": None,
         "boolean": None,
         "date": None,
@@ -166,17 +158,16 @@ def xlsx_converters(
 def json_converters(types: list[str], style: Style) -> list[Converter | None]:
     """JSON values: numbers and booleans when the file is typed, strings otherwise."""
     yes, no = style.bools
+    money, dstyle = style.money, style.dates
     typed = style.json_typed
     table: dict[str, Converter | None] = {
         "text": None,
-        "timestamp": _typed(datetime, TIMESTAMP_FORMATS[style.ts]),
-        "money": _money(
-            (lambda v, off: v // 100 if v % 100 == 0 else v / 100)
-            if typed
-            else (lambda v, off: format_money(v, style.money))
-        ),
-        "integer": None if typed else _money(lambda v, off: str(v)),
-        "boolean": None if typed else _typed(bool, lambda v, off: yes if v else no),
-        "date": _typed(date, lambda v, off: format_date(v, style.dates)),
+        "timestamp": TIMESTAMP_FORMATS[style.ts],
+        "money": _money_number
+        if typed
+        else (lambda v, off: None if v is None else format_money(v, money)),
+        "integer": None if typed else (lambda v, off: None if v is None else str(v)),
+        "boolean": None if typed else (lambda v, off: None if v is None else yes if v else no),
+        "date": lambda v, off: v and format_date(v, dstyle),
     }
     return [table[t] for t in types]

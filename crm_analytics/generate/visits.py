@@ -139,7 +139,7 @@ def visit(
         t += MINUTE * minutes
 
     if client is not None and not walk_in and rng.random() < 0.25:
-        reminder(sim, client, start)
+        reminder(sim, client, start, created)
     if not paid:
         return
     end = t + SECOND * randint(rng, 0, 659)

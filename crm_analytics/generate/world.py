@@ -7,7 +7,6 @@ also written as change files landed on the day they happen.
 
 from __future__ import annotations
 
-import math
 import random
 from datetime import date, datetime, time, timedelta
 
@@ -88,8 +87,10 @@ def _locations(rng: random.Random, n: int) -> list[Location]:
     for k in range(n):
         code, city, tz, hours, group = CITIES[k % len(CITIES)]
         per_city[code] = per_city.get(code, 0) + 1
-        street = STREETS[k % len(STREETS)]
-        suffix = f" {k // len(STREETS) + 1}" if k >= len(STREETS) else ""
+        streets = STREETS[code]
+        n = per_city[code] - 1
+        street = streets[n % len(streets)]
+        suffix = f" {n // len(streets) + 1}" if n >= len(streets) else ""
         out.append(
             Location(
                 index=k,
@@ -240,7 +241,9 @@ def build_world(seed: int, vol: Volumes, start: date, stop: date, scale: float) 
             x.specialists.append(s)
             spec_change1.append(_specialist_row(s, _utc(hire_day), x.off))
         if rng.random() < 0.35:
-            leaver = rng.choice(x.service_staff(leave_day))
+            leaver = rng.choice(
+                [s for s in x.specialists if not s.is_associate and s.position != ADMIN_POSITION]
+            )
             leaver.left = leave_day
             leaver.position += " (уволен)"
             spec_change2.append(_specialist_row(leaver, _utc(leave_day), x.off))
@@ -279,7 +282,7 @@ def build_world(seed: int, vol: Volumes, start: date, stop: date, scale: float) 
         seasonal.append(rows)
 
     # Promo codes per club; one leaks (a few people activate it over and over).
-    per_loc = 2 + round(math.sqrt(scale))
+    per_loc = 2 + round(scale**0.25)  # 3 per club at scale 1, 8 at scale 1000
     codes: list[PromoCode] = []
     for x in locs:
         for k in range(per_loc):
@@ -299,7 +302,7 @@ def build_world(seed: int, vol: Volumes, start: date, stop: date, scale: float) 
         40,
         _utc(start - timedelta(days=30), 0),
         None,
-        0.0,
+        0.6,  # a few ordinary members use it too, besides the people it leaked to
         leak=True,
     )
     codes.append(leak)

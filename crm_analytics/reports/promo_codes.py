@@ -100,7 +100,9 @@ inner join marts.dim_promo_codes as codes
 left join marts.dim_clients on activations.chain_client_id = dim_clients.chain_client_id
 where activations.activated_at >= ? and activations.activated_at < ?
     {location_filter}
-order by activations.activated_at_utc, activations.activation_id
+-- ties in time fall back to client_name, then the id (reports.md common rules)
+order by
+    activations.activated_at_utc, dim_clients.client_name asc nulls last, activations.activation_id
 """
 
 # AOV per club: positive realizations posted in the period, anonymous ones included.
