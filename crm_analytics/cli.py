@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         help="one extract file per day (default) or per week",
     )
     generate.add_argument("--months", type=int, default=12, help="months of history")
+    generate.add_argument(
+        "--overwrite", action="store_true", help="replace extracts already in --out"
+    )
     generate.set_defaults(handler=_generate)
 
     args = parser.parse_args(argv)
@@ -164,6 +167,7 @@ def _generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         months=args.months,
         file_period=args.period,
+        overwrite=args.overwrite,
     )
     print(summary)
     return 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
@@ -26,6 +28,7 @@ class RefreshSummary:
     tests_failed: int = 0
     published: str | None = None
     report_files: int = 0
+    log: str | None = None
     errors: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -42,6 +45,8 @@ class RefreshSummary:
             out.append(f"  published: {self.published}")
         out.append(f"  report files: {self.report_files}")
         out.extend(f"  error: {error}" for error in self.errors)
+        if self.log:
+            out.append(f"  log: {self.log}")
         return out
 
 
@@ -52,13 +57,28 @@ def run_refresh(settings: Settings) -> RefreshSummary:
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def("refresh")
-    instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None
-    if instance is None:
-        with DagsterInstance.ephemeral() as ephemeral:
-            result = job.execute_in_process(instance=ephemeral, raise_on_error=False)
-            return _summarise(settings, result)
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
-    return _summarise(settings, result)
+    # The CLI prints its own summary: Dagster's console logger only reports warnings, and
+    # the dbt event stream dagster-dbt echoes to stdout goes to a per-run log file.
+    run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    log_dir = settings.state_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"refresh-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    with (
+        open(log_path, "w", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+        contextlib.ExitStack() as stack,
+    ):
+        instance = (
+            DagsterInstance.get()
+            if os.environ.get("DAGSTER_HOME")
+            else stack.enter_context(DagsterInstance.ephemeral())
+        )
+        result = job.execute_in_process(
+            instance=instance, run_config=run_config, raise_on_error=False
+        )
+    summary = _summarise(settings, result)
+    summary.log = str(log_path)
+    return summary
 
 
 def _summarise(settings: Settings, result) -> RefreshSummary:
@@ -85,12 +105,20 @@ def _summarise(settings: Settings, result) -> RefreshSummary:
             else:
                 summary.tests_failed += 1
         elif event.event_type == DagsterEventType.STEP_FAILURE:
-            error = event.event_specific_data.error
-            summary.errors.append(f"{event.step_key}: {error.message.strip() if error else ''}")
+            summary.errors.append(
+                f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
+            )
     if settings.work_db.exists():
         with duckdb.connect(str(settings.work_db), read_only=True) as con:
             summary.rows_quarantined, summary.value_warnings = _audit_counts(con)
     return summary
+
+
+def _root_cause(error) -> str:
+    """The innermost error message: Dagster wraps user errors in its own step error."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[-1] if error else "unknown error"
 
 
 def _audit_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:

@@ -25,8 +25,11 @@ from crm_analytics.publish import publish
 DEFAULT_UPDATED_AT = "2025-01-01 00:00"
 
 
-def write_landing(landing: Path, extracts: Mapping[str, Iterable[Mapping[str, Any]]],
-                  file_name: str = "extract.csv") -> None:
+def write_landing(
+    landing: Path,
+    extracts: Mapping[str, Iterable[Mapping[str, Any]]],
+    file_name: str = "extract.csv",
+) -> None:
     """One CSV per entity with every contract column; updated_at defaults to a fixed time."""
     for entity, rows in extracts.items():
         columns = list(entities()[entity].column_names)
@@ -44,8 +47,14 @@ def write_landing(landing: Path, extracts: Mapping[str, Iterable[Mapping[str, An
 def run_dbt(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     dbt = Path(sys.executable).with_name("dbt")
     completed = subprocess.run(
-        [str(dbt), *args, "--profiles-dir", str(settings.ensure_dbt_profile()),
-         "--target-path", str(settings.dbt_target_dir)],
+        [
+            str(dbt),
+            *args,
+            "--profiles-dir",
+            str(settings.ensure_dbt_profile()),
+            "--target-path",
+            str(settings.dbt_target_dir),
+        ],
         cwd=DBT_PROJECT_DIR,
         capture_output=True,
         text=True,

@@ -23,8 +23,12 @@ def warehouse(tmp_path_factory) -> Path:
 
 
 def report(warehouse: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CLI, "report", *args, "--warehouse", str(warehouse)],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [CLI, "report", *args, "--warehouse", str(warehouse)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_json_goes_to_stdout_with_the_spec_keys(warehouse):
@@ -57,20 +61,47 @@ def test_every_report_answers_in_json(warehouse, tmp_path):
     [
         (["sales-funnel"], "unknown report"),
         (["repeat-clients", "--from", "2025-04-01", "--to", "2025-03-01"], "must be after"),
-        (["repeat-clients", "--from", "2025-03-01", "--to", "2025-04-01", "--location", "X"],
-         "unknown location"),
-        (["promotions", "--from", "2025-03-01", "--to", "2025-04-01", "--location", "L1",
-          "--promotion-type", "bogus"], "unsupported --promotion-type"),
-        (["attributed-sales", "--from", "2025-03-01", "--to", "2025-04-01",
-          "--window-days", "-1"], "negative"),
-        (["repeat-clients", "--from", "2025-03-01", "--to", "2025-04-01", "--window-days", "3"],
-         "does not apply"),
+        (
+            ["repeat-clients", "--from", "2025-03-01", "--to", "2025-04-01", "--location", "X"],
+            "unknown location",
+        ),
+        (
+            [
+                "promotions",
+                "--from",
+                "2025-03-01",
+                "--to",
+                "2025-04-01",
+                "--location",
+                "L1",
+                "--promotion-type",
+                "bogus",
+            ],
+            "unsupported --promotion-type",
+        ),
+        (
+            [
+                "attributed-sales",
+                "--from",
+                "2025-03-01",
+                "--to",
+                "2025-04-01",
+                "--window-days",
+                "-1",
+            ],
+            "negative",
+        ),
+        (
+            ["repeat-clients", "--from", "2025-03-01", "--to", "2025-04-01", "--window-days", "3"],
+            "does not apply",
+        ),
         (["repeat-clients", "--from", "01.03.2025", "--to", "2025-04-01"], "--from must be"),
         (["chain-clients"], "--role manager"),
     ],
 )
-def test_refused_requests_exit_non_zero_with_one_line_and_no_file(warehouse, tmp_path, args,
-                                                                  message):
+def test_refused_requests_exit_non_zero_with_one_line_and_no_file(
+    warehouse, tmp_path, args, message
+):
     out = tmp_path / "out.json"
     done = report(warehouse, *args, "--out", str(out))
     assert done.returncode != 0
@@ -81,12 +112,35 @@ def test_refused_requests_exit_non_zero_with_one_line_and_no_file(warehouse, tmp
 
 def test_contact_files_are_private_and_others_are_not(warehouse, tmp_path):
     clients = tmp_path / "clients.xlsx"
-    assert report(warehouse, "chain-clients", "--role", "manager", "--format", "xlsx",
-                  "--out", str(clients)).returncode == 0
+    assert (
+        report(
+            warehouse,
+            "chain-clients",
+            "--role",
+            "manager",
+            "--format",
+            "xlsx",
+            "--out",
+            str(clients),
+        ).returncode
+        == 0
+    )
     assert stat.S_IMODE(os.stat(clients).st_mode) == 0o600
     repeat = tmp_path / "repeat.csv"
-    done = report(warehouse, "repeat-clients", "--from", "2025-03-01", "--to", "2025-05-01",
-                  "--format", "csv", "--section", "rows", "--out", str(repeat))
+    done = report(
+        warehouse,
+        "repeat-clients",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-05-01",
+        "--format",
+        "csv",
+        "--section",
+        "rows",
+        "--out",
+        str(repeat),
+    )
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(os.stat(repeat).st_mode) & 0o044  # readable by others: no contacts
 
@@ -108,6 +162,5 @@ def test_report_does_not_import_dagster_or_dbt(warehouse):
         " 'dagster_dbt', 'fpdf', 'openpyxl'))\n"
         "assert not heavy, heavy\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

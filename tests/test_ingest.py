@@ -56,7 +56,12 @@ def test_csv_bom_quoting_and_header_matching(tmp_path: Path) -> None:
     rec = record(result, "clients", "2026-05-01.csv")
     assert rec.status == "loaded" and rec.rows_read == 2 and rec.reason is None
     assert rec.columns == (
-        "client_id", "location_id", "registered_at", "updated_at", "name", "loyalty tier"
+        "client_id",
+        "location_id",
+        "registered_at",
+        "updated_at",
+        "name",
+        "loyalty tier",
     )
     assert rec.extra_columns == ("loyalty tier",)
     assert rec.file_format == "csv" and rec.ingested_at == NOW.isoformat()
@@ -76,8 +81,17 @@ def test_csv_parquet_schema_has_contract_columns_first(tmp_path: Path) -> None:
     rec = record(run(tmp_path), "locations", "a.csv")
     schema = pq.read_schema(tmp_path / "state" / rec.parquet_path)
     assert schema.names == [
-        "location_id", "name", "location_group", "city", "timezone", "is_deleted",
-        "updated_at", "zzz", "_source_file", "_row_number", "_ingested_at",
+        "location_id",
+        "name",
+        "location_group",
+        "city",
+        "timezone",
+        "is_deleted",
+        "updated_at",
+        "zzz",
+        "_source_file",
+        "_row_number",
+        "_ingested_at",
     ]
     assert str(schema.field("_row_number").type) == "int64"
     assert str(schema.field("_ingested_at").type) == "timestamp[us, tz=UTC]"
@@ -94,7 +108,9 @@ def test_csv_header_only_loads_nothing(tmp_path: Path, data: str) -> None:
 
 def test_csv_values_are_never_typed(tmp_path: Path) -> None:
     land(
-        tmp_path / "landing", "clients", "a.csv",
+        tmp_path / "landing",
+        "clients",
+        "a.csv",
         CLIENT_HEADER + ",balance\n007,NULL,1e3,true,  3.0 \n",
     )
     (row,) = rows(tmp_path, record(run(tmp_path), "clients", "a.csv"))
@@ -121,7 +137,9 @@ def test_csv_record_larger_than_a_block_is_retried(tmp_path: Path, monkeypatch) 
     monkeypatch.setattr(rawzone, "CSV_BLOCK_SIZE", 1024)
     big = "x\n" * 3000
     land(
-        tmp_path / "landing", "clients", "a.csv",
+        tmp_path / "landing",
+        "clients",
+        "a.csv",
         f'{CLIENT_HEADER},name\nc1,l1,r,u,"{big}"\nc2,l1,r,u,n\n',
     )
     rec = record(run(tmp_path), "clients", "a.csv")
@@ -135,10 +153,34 @@ def test_csv_record_larger_than_a_block_is_retried(tmp_path: Path, monkeypatch) 
 def test_xlsx_typed_cells(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["Client_ID", " location_id", "registered_at", "updated_at", "balance",
-               "is_deleted", "name", "birthday", "alarm", "count"])
-    ws.append([1, "l1", dt.datetime(2026, 5, 1, 10, 30), dt.datetime(2026, 5, 1, 10, 30, 0, 123000),
-               1234567.891, True, "  Ann ", dt.date(2026, 5, 2), dt.time(7, 5, 9), 3.0])
+    ws.append(
+        [
+            "Client_ID",
+            " location_id",
+            "registered_at",
+            "updated_at",
+            "balance",
+            "is_deleted",
+            "name",
+            "birthday",
+            "alarm",
+            "count",
+        ]
+    )
+    ws.append(
+        [
+            1,
+            "l1",
+            dt.datetime(2026, 5, 1, 10, 30),
+            dt.datetime(2026, 5, 1, 10, 30, 0, 123000),
+            1234567.891,
+            True,
+            "  Ann ",
+            dt.date(2026, 5, 2),
+            dt.time(7, 5, 9),
+            3.0,
+        ]
+    )
     ws.append(["c2", "l1", "01.05.2026 10:00", None, 1e-7, False, None, None, None, -0.5])
     ws.append([None] * 10)  # an empty row between records is not a record either
     ws.append(["c3", "l2", None, None, 12345678901234567890, None, "", None, None, 2])
@@ -204,8 +246,19 @@ def test_jsonl_typed_values_and_key_union(tmp_path: Path) -> None:
     rec = record(run(tmp_path), "sales", "a.jsonl")
     assert rec.status == "loaded" and rec.rows_read == 2 and rec.file_format == "jsonl"
     assert rec.columns == (
-        "sale_id", "location_id", "amount", "status", "created_at", "updated_at",
-        "qty", "big", "tiny", "flag", "meta", "deal_id", "note",
+        "sale_id",
+        "location_id",
+        "amount",
+        "status",
+        "created_at",
+        "updated_at",
+        "qty",
+        "big",
+        "tiny",
+        "flag",
+        "meta",
+        "deal_id",
+        "note",
     )
     assert rec.extra_columns == ("qty", "big", "tiny", "flag", "meta", "note")
     r1, r2 = rows(tmp_path, rec)
@@ -228,19 +281,26 @@ def test_jsonl_typed_values_and_key_union(tmp_path: Path) -> None:
     ],
 )
 def test_jsonl_bad_line_rejects_file(tmp_path: Path, line: str, reason: str) -> None:
-    good = '{"sale_id": "s1", "location_id": "l", "amount": 1, "status": "posted",' \
-           ' "created_at": "c", "updated_at": "u"}'
+    good = (
+        '{"sale_id": "s1", "location_id": "l", "amount": 1, "status": "posted",'
+        ' "created_at": "c", "updated_at": "u"}'
+    )
     land(tmp_path / "landing", "sales", "a.jsonl", f"{good}\n\n{line}\n{good}\n")
     rec = record(run(tmp_path), "sales", "a.jsonl")
     assert (rec.status, rec.reason, rec.rows_read, rec.parquet_path) == (
-        "rejected", reason, 0, None
+        "rejected",
+        reason,
+        0,
+        None,
     )
     assert raw_files(tmp_path) == []
 
 
 def test_jsonl_required_key_on_any_line_is_enough(tmp_path: Path) -> None:
-    lines = ['{"sale_id": "s1", "location_id": "l", "amount": 1}',
-             '{"status": "posted", "created_at": "c", "updated_at": "u"}']
+    lines = [
+        '{"sale_id": "s1", "location_id": "l", "amount": 1}',
+        '{"status": "posted", "created_at": "c", "updated_at": "u"}',
+    ]
     land(tmp_path / "landing", "sales", "a.jsonl", "\n".join(lines))
     assert record(run(tmp_path), "sales", "a.jsonl").status == "loaded"
 
@@ -253,25 +313,48 @@ def test_jsonl_required_key_on_any_line_is_enough(tmp_path: Path) -> None:
     [
         ("empty.csv", b"", "empty file (0 bytes)"),
         ("empty.jsonl", b"", "empty file (0 bytes)"),
-        ("latin1.csv", (CLIENT_HEADER + "\nc1,l1,Jos\xe9,x\n").encode("latin-1"),
-         "not valid UTF-8 (line 2)"),
+        (
+            "latin1.csv",
+            (CLIENT_HEADER + "\nc1,l1,Jos\xe9,x\n").encode("latin-1"),
+            "not valid UTF-8 (line 2)",
+        ),
         ("utf16.csv", (CLIENT_HEADER + "\n").encode("utf-16"), "not valid UTF-8 (line 1)"),
         ("latin1.jsonl", b'{"client_id": "\xe9"}\n', "not valid UTF-8 (line 1)"),
-        ("missing.csv", b"Client_ID,location_id\nc1,l1\n",
-         "missing required columns: registered_at, updated_at"),
-        ("missing1.csv", b"client_id,location_id,registered_at\n",
-         "missing required column: updated_at"),
-        ("dupcol.csv", (CLIENT_HEADER + ", Client_ID\n").encode(),
-         "duplicate column 'client_id' (columns 1 and 5)"),
-        ("reserved.csv", (CLIENT_HEADER + ",_row_number\n").encode(),
-         "column name reserved for ingestion metadata: _row_number"),
-        ("ragged.csv",
-         (CLIENT_HEADER + '\nc1,l1,r,u\nc2,"l\n1",r,u\nc3,l1,r,u,+79123456789\n').encode(),
-         "row 3 has 5 fields, header has 4"),
-        ("short.csv", (CLIENT_HEADER + "\nc1,l1,r,u\n\nc2,l1\n").encode(),
-         "row 2 has 2 fields, header has 4"),
-        ("unnamed.csv", (CLIENT_HEADER + ",\nc1,l1,r,u,\nc2,l1,r,u,oops\n").encode(),
-         "column 5 has no header but row 2 has a value in it"),
+        (
+            "missing.csv",
+            b"Client_ID,location_id\nc1,l1\n",
+            "missing required columns: registered_at, updated_at",
+        ),
+        (
+            "missing1.csv",
+            b"client_id,location_id,registered_at\n",
+            "missing required column: updated_at",
+        ),
+        (
+            "dupcol.csv",
+            (CLIENT_HEADER + ", Client_ID\n").encode(),
+            "duplicate column 'client_id' (columns 1 and 5)",
+        ),
+        (
+            "reserved.csv",
+            (CLIENT_HEADER + ",_row_number\n").encode(),
+            "column name reserved for ingestion metadata: _row_number",
+        ),
+        (
+            "ragged.csv",
+            (CLIENT_HEADER + '\nc1,l1,r,u\nc2,"l\n1",r,u\nc3,l1,r,u,+79123456789\n').encode(),
+            "row 3 has 5 fields, header has 4",
+        ),
+        (
+            "short.csv",
+            (CLIENT_HEADER + "\nc1,l1,r,u\n\nc2,l1\n").encode(),
+            "row 2 has 2 fields, header has 4",
+        ),
+        (
+            "unnamed.csv",
+            (CLIENT_HEADER + ",\nc1,l1,r,u,\nc2,l1,r,u,oops\n").encode(),
+            "column 5 has no header but row 2 has a value in it",
+        ),
         ("blank.csv", b"\n\n", "no header row"),
         ("blank.jsonl", b"\n \n", "no records (only blank lines)"),
     ],
@@ -281,7 +364,10 @@ def test_rejected_whole(tmp_path: Path, name: str, data: bytes, reason: str) -> 
     result = run(tmp_path)
     rec = record(result, "clients", name)
     assert (rec.status, rec.reason, rec.rows_read, rec.parquet_path) == (
-        "rejected", reason, 0, None
+        "rejected",
+        reason,
+        0,
+        None,
     )
     assert result.rejected == [rec]
     assert path.read_bytes() == data  # left in place
@@ -303,17 +389,29 @@ def test_unnamed_empty_column_is_dropped(tmp_path: Path) -> None:
 
 
 def test_sales_posted_at_is_optional(tmp_path: Path) -> None:
-    land(tmp_path / "landing", "sales", "a.csv",
-         "sale_id,location_id,amount,status,created_at,updated_at\ns1,l1,1,draft,c,u\n")
+    land(
+        tmp_path / "landing",
+        "sales",
+        "a.csv",
+        "sale_id,location_id,amount,status,created_at,updated_at\ns1,l1,1,draft,c,u\n",
+    )
     assert record(run(tmp_path), "sales", "a.csv").status == "loaded"
 
 
 def test_rejection_reasons_and_logs_never_quote_values(tmp_path: Path, caplog) -> None:
     secret = "+79123456789"
-    land(tmp_path / "landing", "clients", "a.csv",
-         f"{CLIENT_HEADER}\nc1,l1,r,u\n{secret},{secret},{secret}\n")
-    land(tmp_path / "landing", "clients", "b.csv",
-         f"{CLIENT_HEADER}\n{secret},l1,r,u,{secret}\n".encode() + b"\xff")
+    land(
+        tmp_path / "landing",
+        "clients",
+        "a.csv",
+        f"{CLIENT_HEADER}\nc1,l1,r,u\n{secret},{secret},{secret}\n",
+    )
+    land(
+        tmp_path / "landing",
+        "clients",
+        "b.csv",
+        f"{CLIENT_HEADER}\n{secret},l1,r,u,{secret}\n".encode() + b"\xff",
+    )
     land(tmp_path / "landing", "clients", "c.jsonl", f'{{"client_id": "{secret}"}}\n{{{secret}\n')
     with caplog.at_level(logging.DEBUG, logger="crm_analytics.ingest"):
         result = run(tmp_path)
@@ -358,7 +456,12 @@ def test_empty_landing(tmp_path: Path) -> None:
     (tmp_path / "landing").mkdir()
     result = run(tmp_path)
     assert result.totals == {
-        "loaded": 0, "duplicates": 0, "rejected": 0, "skipped": 0, "ignored": 0, "rows_loaded": 0
+        "loaded": 0,
+        "duplicates": 0,
+        "rejected": 0,
+        "skipped": 0,
+        "ignored": 0,
+        "rows_loaded": 0,
     }
     assert result.ledger() == []
 

@@ -64,7 +64,8 @@ def test_same_bytes_in_other_entities_are_independent(tmp_path: Path) -> None:
     land(tmp_path, "sales", "a.csv", data)
     result = run(tmp_path)
     assert [(r.entity, r.status) for r in result.ledger()] == [
-        ("clients", "loaded"), ("sales", "loaded")
+        ("clients", "loaded"),
+        ("sales", "loaded"),
     ]
     assert len(list((tmp_path / "state/raw").rglob("*.parquet"))) == 2
 

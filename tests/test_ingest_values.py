@@ -75,4 +75,4 @@ def test_json_values() -> None:
     assert json_value_text(True) == "true"
     assert json_value_text(10**30) == "1" + "0" * 30
     assert json_value_text([1, Decimal("2.50"), {"k": None}]) == '[1,2.50,{"k":null}]'
-    assert compact_json({"a": "ж\"", "b": [True, False]}) == '{"a":"ж\\"","b":[true,false]}'
+    assert compact_json({"a": 'ж"', "b": [True, False]}) == '{"a":"ж\\"","b":[true,false]}'

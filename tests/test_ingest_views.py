@@ -39,7 +39,9 @@ def test_views_on_empty_state(tmp_path: Path, con: duckdb.DuckDBPyConnection) ->
     write_raw_views(con, tmp_path / "state")
     for name, entity in entities().items():
         assert columns(con, name) == [(c, "VARCHAR") for c in entity.column_names] + [
-            ("_source_file", "VARCHAR"), ("_row_number", "BIGINT"), ("_ingested_at", "TIMESTAMP")
+            ("_source_file", "VARCHAR"),
+            ("_row_number", "BIGINT"),
+            ("_ingested_at", "TIMESTAMP"),
         ]
         assert con.execute(f"SELECT count(*) FROM raw.{name}").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM raw.ingested_files").fetchone() == (0,)
@@ -59,7 +61,11 @@ def test_views_on_loaded_state(tmp_path: Path, con: duckdb.DuckDBPyConnection) -
     contract = [c for c, _ in columns(con, "clients")][:12]
     assert contract == list(entities()["clients"].column_names)
     assert [c for c, _ in columns(con, "clients")][12:] == [
-        "tier", "shoe size", "_source_file", "_row_number", "_ingested_at"
+        "tier",
+        "shoe size",
+        "_source_file",
+        "_row_number",
+        "_ingested_at",
     ]
     got = con.execute(
         'SELECT client_id, phone, email, tier, "shoe size", _source_file, _row_number, '
@@ -79,14 +85,38 @@ def test_views_on_loaded_state(tmp_path: Path, con: duckdb.DuckDBPyConnection) -
         "parquet_path IS NOT NULL, ingested_at FROM raw.ingested_files ORDER BY file_name"
     ).fetchall()
     assert ledger == [
-        ("2026-05-01.csv", "loaded", None, 1, f"{HEADER},phone,tier", "tier", True,
-         T2.replace(tzinfo=None)),
-        ("2026-05-02.csv", "duplicate", "same content as 2026-05-01.csv", 0,
-         f"{HEADER},phone,tier", "tier", False, t1),
+        (
+            "2026-05-01.csv",
+            "loaded",
+            None,
+            1,
+            f"{HEADER},phone,tier",
+            "tier",
+            True,
+            T2.replace(tzinfo=None),
+        ),
+        (
+            "2026-05-02.csv",
+            "duplicate",
+            "same content as 2026-05-01.csv",
+            0,
+            f"{HEADER},phone,tier",
+            "tier",
+            False,
+            t1,
+        ),
         ("2026-05-03.csv", "loaded", None, 2, f"{HEADER},tier", "tier", True, t1),
         ("2026-05-04.csv", "loaded", None, 1, f"{HEADER},shoe size", "shoe size", True, t1),
-        ("bad.csv", "rejected", "missing required columns: location_id, registered_at, "
-         "updated_at", 0, "client_id", "", False, t1),
+        (
+            "bad.csv",
+            "rejected",
+            "missing required columns: location_id, registered_at, updated_at",
+            0,
+            "client_id",
+            "",
+            False,
+            t1,
+        ),
     ]
     types = dict(
         con.execute(
@@ -115,8 +145,8 @@ def test_views_are_recreated_and_work_from_another_connection(tmp_path: Path) ->
 
 
 def test_paths_and_names_with_quotes(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
-    root = tmp_path / "it's \"odd\""
-    land(root, "clients", "o'brien; DROP TABLE x.csv", f"{HEADER},\"we\"\"ird\"\nc1,l1,r,u,v\n")
+    root = tmp_path / 'it\'s "odd"'
+    land(root, "clients", "o'brien; DROP TABLE x.csv", f'{HEADER},"we""ird"\nc1,l1,r,u,v\n')
     ingest(root / "landing", root / "state", now=T1)
     write_raw_views(con, root / "state")
     assert con.execute('SELECT _source_file, "we""ird" FROM raw.clients').fetchall() == [

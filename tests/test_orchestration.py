@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -16,22 +18,63 @@ from tests.pipeline import write_landing
 TINY = {
     "locations": [{"location_id": "L1", "name": "Центр", "timezone": "Europe/Moscow"}],
     "clients": [
-        {"client_id": "C1", "location_id": "L1", "name": "Татьяна", "phone": "89123456789",
-         "registered_at": "2025-01-01 10:00"},
-        {"client_id": "C2", "location_id": "L1", "name": "Таня", "phone": "+7 912 345 67 89",
-         "registered_at": "2025-01-02 10:00"},
+        {
+            "client_id": "C1",
+            "location_id": "L1",
+            "name": "Татьяна",
+            "phone": "89123456789",
+            "registered_at": "2025-01-01 10:00",
+        },
+        {
+            "client_id": "C2",
+            "location_id": "L1",
+            "name": "Таня",
+            "phone": "+7 912 345 67 89",
+            "registered_at": "2025-01-02 10:00",
+        },
     ],
     "sales": [
-        {"sale_id": "S1", "location_id": "L1", "client_id": "C1", "amount": "1 500,50",
-         "status": "posted", "posted_at": "2025-02-01 11:00", "created_at": "2025-02-01 11:00"},
-        {"sale_id": "S2", "location_id": "L1", "client_id": "C2", "amount": "abc",
-         "status": "posted", "posted_at": "2025-02-01 11:00", "created_at": "2025-02-01 11:00"},
+        {
+            "sale_id": "S1",
+            "location_id": "L1",
+            "client_id": "C1",
+            "amount": "1 500,50",
+            "status": "posted",
+            "posted_at": "2025-02-01 11:00",
+            "created_at": "2025-02-01 11:00",
+        },
+        {
+            "sale_id": "S2",
+            "location_id": "L1",
+            "client_id": "C2",
+            "amount": "abc",
+            "status": "posted",
+            "posted_at": "2025-02-01 11:00",
+            "created_at": "2025-02-01 11:00",
+        },
     ],
 }
 
 
+REPORTS_YAML = """
+anchor: latest_data
+reports:
+  - {name: repeat, report: repeat-clients, period: all_time, params: {min_deals: 1},
+     formats: [json, csv]}
+  - {name: clients, report: chain-clients, role: manager, formats: [xlsx]}
+"""
+
+
 def settings_for(root: Path, landing: Path) -> Settings:
-    return Settings(landing=landing, warehouse=root / "wh.duckdb", reports_dir=root / "reports")
+    root.mkdir(parents=True, exist_ok=True)
+    config = root / "reports.yaml"
+    config.write_text(REPORTS_YAML, encoding="utf-8")
+    return Settings(
+        landing=landing,
+        warehouse=root / "wh.duckdb",
+        reports_dir=root / "reports",
+        reports_config=config,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +90,7 @@ def test_definitions_load(defs):
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
     assert {"raw/clients", "raw/sms_messages", "raw/ingested_files"} <= keys
     assert {"stg_crm__clients", "dim_clients", "fct_sales", "published_warehouse"} <= keys
+    assert {"reports/repeat", "reports/clients"} <= keys
     assert defs.resolve_job_def("refresh") is not None
     assert defs.resolve_schedule_def("daily_refresh").cron_schedule == "0 6 * * *"
     checks = list(defs.resolve_asset_graph().asset_check_keys)
@@ -55,9 +99,12 @@ def test_definitions_load(defs):
 
 def test_raw_sources_feed_staging(defs):
     graph = defs.resolve_asset_graph()
-    parents = {key.to_user_string() for key in graph.get(
-        next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "base_crm__clients")
-    ).parent_keys}
+    parents = {
+        key.to_user_string()
+        for key in graph.get(
+            next(k for k in graph.get_all_asset_keys() if k.to_user_string() == "base_crm__clients")
+        ).parent_keys
+    }
     assert parents == {"raw/clients"}
 
 
@@ -72,18 +119,43 @@ def test_refresh_materializes_everything_in_process(tmp_path):
     assert summary.rows_quarantined == 1  # S2's amount
     assert summary.models_built >= 30 and summary.tests_failed == 0 and summary.tests_passed > 50
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-        assert con.execute("select client_name, client_records from marts.dim_clients"
-                           ).fetchall() == [("Таня", 2)]
+        assert con.execute(
+            "select client_name, client_records from marts.dim_clients"
+        ).fetchall() == [("Таня", 2)]
+    # repeat.json + the two csv sections + clients.xlsx, rendered from the published marts
+    assert summary.report_files == 4
+    repeat = json.loads((settings.reports_dir / "repeat.json").read_text(encoding="utf-8"))
+    assert repeat["params"]["from"] == "2000-01-01T00:00:00"
+    assert repeat["totals"] == {
+        "clients": 1,
+        "deals": 1,
+        "sales_total": 1500.5,
+        "average_check": 1500.5,
+    }
+    assert stat.S_IMODE((settings.reports_dir / "clients.xlsx").stat().st_mode) == 0o600
     again = run_refresh(settings)
     assert again.success and again.files_loaded == 0 and again.files_already_ingested == 3
 
 
 def test_cli_refresh_prints_summary(tmp_path):
-    write_landing(tmp_path / "landing", TINY)
+    settings = settings_for(tmp_path, tmp_path / "landing")
+    write_landing(settings.landing, TINY)
     completed = subprocess.run(
-        [str(Path(sys.executable).with_name("crm-analytics")), "refresh",
-         "--landing", str(tmp_path / "landing"), "--warehouse", str(tmp_path / "wh.duckdb")],
-        capture_output=True, text=True, check=False,
+        [
+            str(Path(sys.executable).with_name("crm-analytics")),
+            "refresh",
+            "--landing",
+            str(settings.landing),
+            "--warehouse",
+            str(settings.warehouse),
+            "--reports-dir",
+            str(settings.reports_dir),
+            "--reports-config",
+            str(settings.reports_config),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     lines = completed.stdout.splitlines()
@@ -104,5 +176,6 @@ def test_two_instances_never_share_state(tmp_path):
     assert first.state_dir != second.state_dir
     for settings, records in ((first, 2), (second, 1)):
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-            assert con.execute("select sum(client_records) from marts.dim_clients"
-                               ).fetchone() == (records,)
+            assert con.execute("select sum(client_records) from marts.dim_clients").fetchone() == (
+                records,
+            )

@@ -66,27 +66,55 @@ def location(lid, name, group, timezone):
     return {"location_id": lid, "name": name, "location_group": group, "timezone": timezone}
 
 
-def client(cid, lid, name, *, phone=None, email=None, card=None, gender=None,
-           importance=None, registered_at="2024-02-01 10:00", balance=None):
+def client(
+    cid,
+    lid,
+    name,
+    *,
+    phone=None,
+    email=None,
+    card=None,
+    gender=None,
+    importance=None,
+    registered_at="2024-02-01 10:00",
+    balance=None,
+):
     return {
-        "client_id": cid, "location_id": lid, "name": name, "phone": phone, "email": email,
-        "card_number": card, "gender": gender, "importance": importance,
-        "registered_at": registered_at, "balance": balance,
+        "client_id": cid,
+        "location_id": lid,
+        "name": name,
+        "phone": phone,
+        "email": email,
+        "card_number": card,
+        "gender": gender,
+        "importance": importance,
+        "registered_at": registered_at,
+        "balance": balance,
     }
 
 
 def appointment(aid, visit, lid, cid, starts_at, status="arrived", online=None):
     return {
-        "appointment_id": aid, "visit_id": visit, "location_id": lid, "client_id": cid,
-        "starts_at": starts_at, "created_at": "2024-12-01 09:00", "status": status,
+        "appointment_id": aid,
+        "visit_id": visit,
+        "location_id": lid,
+        "client_id": cid,
+        "starts_at": starts_at,
+        "created_at": "2024-12-01 09:00",
+        "status": status,
         "is_online": online,
     }
 
 
 def sale(sid, lid, cid, amount, posted_at, status="posted"):
     return {
-        "sale_id": sid, "location_id": lid, "client_id": cid, "amount": amount,
-        "status": status, "posted_at": posted_at, "created_at": "2025-03-01 09:00",
+        "sale_id": sid,
+        "location_id": lid,
+        "client_id": cid,
+        "amount": amount,
+        "status": status,
+        "posted_at": posted_at,
+        "created_at": "2025-03-01 09:00",
     }
 
 
@@ -101,24 +129,55 @@ EXTRACTS = {
         location("L3", "Запад", "north", "Europe/Moscow"),
     ],
     "clients": [
-        client("CA1", "L1", "Анна Иванова", phone="+7 (912) 345-67-89",
-               email="anna@example.com", card="1001", gender="ж", importance="gold",
-               registered_at="2024-01-10 10:00", balance="100.00"),
+        client(
+            "CA1",
+            "L1",
+            "Анна Иванова",
+            phone="+7 (912) 345-67-89",
+            email="anna@example.com",
+            card="1001",
+            gender="ж",
+            importance="gold",
+            registered_at="2024-01-10 10:00",
+            balance="100.00",
+        ),
         # 11:00 YEKT = 06:00 UTC: earlier in absolute time than CA1's 10:00 MSK = 07:00 UTC
-        client("CA2", "L2", "Анна Иванова", phone="89123456789", card="1000",
-               registered_at="2024-01-10 11:00", balance="50.25"),
-        client("CA3", "L1", "Анна Иванова", phone="9123456789", card="1001",
-               registered_at="2024-06-01 10:00"),
-        client("CB", "L1", "Boris Petrov", phone="+7 999 111-22-33", email="Boris.P@Mail.ru",
-               card="555000", gender="m", importance="silver"),
-        client("CG", "L2", "Boris Petrov", phone="+7 999 777-66-55", gender="муж",
-               importance="GOLD"),
+        client(
+            "CA2",
+            "L2",
+            "Анна Иванова",
+            phone="89123456789",
+            card="1000",
+            registered_at="2024-01-10 11:00",
+            balance="50.25",
+        ),
+        client(
+            "CA3",
+            "L1",
+            "Анна Иванова",
+            phone="9123456789",
+            card="1001",
+            registered_at="2024-06-01 10:00",
+        ),
+        client(
+            "CB",
+            "L1",
+            "Boris Petrov",
+            phone="+7 999 111-22-33",
+            email="Boris.P@Mail.ru",
+            card="555000",
+            gender="m",
+            importance="silver",
+        ),
+        client(
+            "CG", "L2", "Boris Petrov", phone="+7 999 777-66-55", gender="муж", importance="GOLD"
+        ),
         client("CC", "L3", "Charlie Brown", email="charlie@example.org", importance="bronze"),
-        client("CD", "L2", "Dmitry Sidorov", phone="+7 912 000-00-00", gender="male",
-               importance="none"),
+        client(
+            "CD", "L2", "Dmitry Sidorov", phone="+7 912 000-00-00", gender="male", importance="none"
+        ),
         client("CE", "L3", None, gender="f"),
-        client("CH", "L3", "Shaquille O'Neal", email="shaq_fan@example.net",
-               importance="platinum"),
+        client("CH", "L3", "Shaquille O'Neal", email="shaq_fan@example.net", importance="platinum"),
     ],
     "appointments": [
         appointment("a1", "V1", "L1", "CA1", "2025-03-01 10:00"),
@@ -404,11 +463,22 @@ def test_filters_combine(con):
     # importance, visits_max and the booked/not-booked periods.
     assert ids(
         con,
-        search="Boris", location_group="east", visited_location=["L2"], gender="male",
-        online_booking="true", importance=["gold"], spent_min="700", spent_max="700",
-        visits_min="1", visits_max="1", booked_from="2025-03-05", booked_to="2025-03-06",
-        not_booked_from="2025-05-01", not_booked_to="2025-06-01",
-        sms_from="2025-03-01", sms_to="2025-04-01",
+        search="Boris",
+        location_group="east",
+        visited_location=["L2"],
+        gender="male",
+        online_booking="true",
+        importance=["gold"],
+        spent_min="700",
+        spent_max="700",
+        visits_min="1",
+        visits_max="1",
+        booked_from="2025-03-05",
+        booked_to="2025-03-06",
+        not_booked_from="2025-05-01",
+        not_booked_to="2025-06-01",
+        sms_from="2025-03-01",
+        sms_to="2025-04-01",
     ) == [G]
     assert ids(con, search="boris", online_booking="false") == [B]
     assert ids(con, search="анна", gender="male") == []

@@ -29,24 +29,41 @@ GENERATED = datetime(2025, 6, 1)
 
 def appointment(aid, visit, client, specialist, promotion, starts_at, status="arrived"):
     return {
-        "appointment_id": aid, "visit_id": visit, "location_id": "L1", "client_id": client,
-        "specialist_id": specialist, "promotion_id": promotion, "starts_at": starts_at,
-        "created_at": "2024-11-01 09:00", "status": status,
+        "appointment_id": aid,
+        "visit_id": visit,
+        "location_id": "L1",
+        "client_id": client,
+        "specialist_id": specialist,
+        "promotion_id": promotion,
+        "starts_at": starts_at,
+        "created_at": "2024-11-01 09:00",
+        "status": status,
     }
 
 
 def sale(sid, client, visit, amount, posted_at, location="L1", status="posted"):
     return {
-        "sale_id": sid, "location_id": location, "client_id": client, "visit_id": visit,
-        "amount": amount, "status": status, "posted_at": posted_at,
+        "sale_id": sid,
+        "location_id": location,
+        "client_id": client,
+        "visit_id": visit,
+        "amount": amount,
+        "status": status,
+        "posted_at": posted_at,
         "created_at": "2025-03-01 09:00",
     }
 
 
 def client(cid, name, phone, balance="0"):
-    return {"client_id": cid, "location_id": "L1", "name": name, "phone": phone,
-            "email": f"{cid.lower()}@example.ru", "registered_at": "2024-11-01 09:00",
-            "balance": balance}
+    return {
+        "client_id": cid,
+        "location_id": "L1",
+        "name": name,
+        "phone": phone,
+        "email": f"{cid.lower()}@example.ru",
+        "registered_at": "2024-11-01 09:00",
+        "balance": balance,
+    }
 
 
 EXTRACTS = {
@@ -60,10 +77,25 @@ EXTRACTS = {
         {"specialist_id": "S3", "location_id": "L1", "name": "Вера"},
     ],
     "promotions": [
-        {"promotion_id": "PFD", "location_id": "L1", "name": "-10%", "promotion_type": "fixed_discount"},
+        {
+            "promotion_id": "PFD",
+            "location_id": "L1",
+            "name": "-10%",
+            "promotion_type": "fixed_discount",
+        },
         # the promotion's own location is not checked: a cashback of L2 applied at L1 counts
-        {"promotion_id": "PCS", "location_id": "L2", "name": "cashback", "promotion_type": "fixed_cashback_sold"},
-        {"promotion_id": "POT", "location_id": "L1", "name": "points", "promotion_type": "loyalty_points"},
+        {
+            "promotion_id": "PCS",
+            "location_id": "L2",
+            "name": "cashback",
+            "promotion_type": "fixed_cashback_sold",
+        },
+        {
+            "promotion_id": "POT",
+            "location_id": "L1",
+            "name": "points",
+            "promotion_type": "loyalty_points",
+        },
     ],
     "clients": [
         client("CN", "Нина Новая", "+7 900 000-00-01"),
@@ -167,14 +199,29 @@ def test_specialists_two_in_one_visit_and_same_specialist_return(con):
     rows = run(con).section("specialists").rows
     assert rows == [
         # S1: CN (VN1), CR (VR1); both returned; only CN came back to S1 (VX1/VN2)
-        {"specialist_id": "S1", "specialist_name": "Анна", "promo_clients": 2,
-         "returned_clients": 2, "returned_to_specialist": 1},
+        {
+            "specialist_id": "S1",
+            "specialist_name": "Анна",
+            "promo_clients": 2,
+            "returned_clients": 2,
+            "returned_to_specialist": 1,
+        },
         # S2: CO (VO1) and CT (VT1, VT3): neither returned
-        {"specialist_id": "S2", "specialist_name": "Борис", "promo_clients": 2,
-         "returned_clients": 0, "returned_to_specialist": 0},
+        {
+            "specialist_id": "S2",
+            "specialist_name": "Борис",
+            "promo_clients": 2,
+            "returned_clients": 0,
+            "returned_to_specialist": 0,
+        },
         # S3: CO (second specialist of VO1), CU (VU1)
-        {"specialist_id": "S3", "specialist_name": "Вера", "promo_clients": 2,
-         "returned_clients": 0, "returned_to_specialist": 0},
+        {
+            "specialist_id": "S3",
+            "specialist_name": "Вера",
+            "promo_clients": 2,
+            "returned_clients": 0,
+            "returned_to_specialist": 0,
+        },
     ]
 
 
@@ -182,7 +229,9 @@ def test_non_returners_for_manager_only(con):
     assert "non_returners" not in [s.key for s in run(con).sections]
     rows = run(con, role="manager").section("non_returners").rows
     assert [row["client_name"] for row in rows] == [
-        "Ольга Старова", "Роман Недотянов", "Тимур Дважды",
+        "Ольга Старова",
+        "Роман Недотянов",
+        "Тимур Дважды",
     ]
     olga, roman, timur = rows
     assert olga["phone"] == "+79000000002"
@@ -213,9 +262,14 @@ def test_regular_min_visits_parameter(con):
 def test_promotion_type_selects_one_type(con):
     summary = run(con, promotion_type="fixed_cashback_sold").section("summary").record
     # VO1 and VT3; CT's earlier visits (03-02, 03-12) make it old; gap 13 days: not reactivated
-    assert (summary["promo_visits"], summary["promo_clients"], summary["new_clients"],
-            summary["old_clients"], summary["reactivated_clients"],
-            summary["returned_clients"]) == (2, 2, 0, 2, 0, 0)
+    assert (
+        summary["promo_visits"],
+        summary["promo_clients"],
+        summary["new_clients"],
+        summary["old_clients"],
+        summary["reactivated_clients"],
+        summary["returned_clients"],
+    ) == (2, 2, 0, 2, 0, 0)
 
 
 def test_unsupported_promotion_type_refused(con):

@@ -61,16 +61,25 @@ VERA = sorted([phone_id("11"), phone_id("12")])
 
 def client(cid, name, phone_digits, lid="M1"):
     return {
-        "client_id": cid, "location_id": lid, "name": name, "phone": phone_digits,
+        "client_id": cid,
+        "location_id": lid,
+        "name": name,
+        "phone": phone_digits,
         "registered_at": "2024-01-01 10:00",
     }
 
 
 def sale(sid, cid, amount, posted_at, deal=None, lid="M1", status="posted", **extra):
     return {
-        "sale_id": sid, "location_id": lid, "client_id": cid, "deal_id": deal,
-        "amount": amount, "status": status, "posted_at": posted_at,
-        "created_at": "2025-02-20 09:00", **extra,
+        "sale_id": sid,
+        "location_id": lid,
+        "client_id": cid,
+        "deal_id": deal,
+        "amount": amount,
+        "status": status,
+        "posted_at": posted_at,
+        "created_at": "2025-02-20 09:00",
+        **extra,
     }
 
 
@@ -95,10 +104,20 @@ EXTRACTS = {
     ],
     "deals": [
         # only some deals have a record: D2, DX2, ... count all the same
-        {"deal_id": "D1", "location_id": "M1", "client_id": "P1",
-         "opened_at": "2025-03-01 09:00", "status": "won"},
-        {"deal_id": "DX1", "location_id": "M1", "client_id": "X",
-         "opened_at": "2025-03-01 09:00", "status": "won"},
+        {
+            "deal_id": "D1",
+            "location_id": "M1",
+            "client_id": "P1",
+            "opened_at": "2025-03-01 09:00",
+            "status": "won",
+        },
+        {
+            "deal_id": "DX1",
+            "location_id": "M1",
+            "client_id": "X",
+            "opened_at": "2025-03-01 09:00",
+            "status": "won",
+        },
     ],
     "sales": [
         sale("sp1", "P1", "100.00", "2025-03-02 10:00", "D1"),
@@ -133,8 +152,15 @@ EXTRACTS = {
         sale("so4", "O", "100.00", "2025-03-10 10:00", "DO4", is_deleted="true"),
         sale("so5", "O", "100.00", "2025-03-10 10:00", "DO5"),
         # the current version of so5 (later updated_at) is cancelled
-        sale("so5", "O", "100.00", "2025-03-10 10:00", "DO5", status="cancelled",
-             updated_at="2025-03-20 00:00"),
+        sale(
+            "so5",
+            "O",
+            "100.00",
+            "2025-03-10 10:00",
+            "DO5",
+            status="cancelled",
+            updated_at="2025-03-20 00:00",
+        ),
         sale("sv1", "V1", "15.00", "2025-03-10 10:00", "DV1"),
         sale("sv2", "V1", "25.00", "2025-03-11 10:00", "DV2"),
         sale("sv3", "V2", "20.00", "2025-03-10 10:00", "DV3"),
@@ -236,8 +262,13 @@ def test_client_with_two_records_merged(con):
     # P1 1 deal 140.00 and P2 2 deals 50.00
     mine = [row for row in rows(con, min_deals="1") if row["client_name"] == "Павел"]
     assert mine == [
-        {"chain_client_id": P, "client_name": "Павел", "deals": 3,
-         "sales_total": Decimal("190.00"), "average_check": Decimal("63.33")}
+        {
+            "chain_client_id": P,
+            "client_name": "Павел",
+            "deals": 3,
+            "sales_total": Decimal("190.00"),
+            "average_check": Decimal("63.33"),
+        }
     ]
 
 
@@ -256,7 +287,16 @@ def test_ordering_deals_then_sales_total_then_name(con):
     # 3 deals: P 190 > R 100; 2 deals: 40.00 x5 -> "Алексей", "Вера" x2 (by chain_client_id),
     # "Семён", nameless ghost last; then T 30, U 10, Q 0.05, N -0.05
     assert [row["chain_client_id"] for row in rows(con)] == [
-        P, R, X, *VERA, S, GHOST, T, U, Q, N,
+        P,
+        R,
+        X,
+        *VERA,
+        S,
+        GHOST,
+        T,
+        U,
+        Q,
+        N,
     ]
 
 
@@ -269,8 +309,11 @@ def test_average_check_rounded_once_half_away_from_zero(con):
 
 def test_rows_fields(con):
     assert rows(con)[0] == {
-        "chain_client_id": P, "client_name": "Павел", "deals": 3,
-        "sales_total": Decimal("190.00"), "average_check": Decimal("63.33"),
+        "chain_client_id": P,
+        "client_name": "Павел",
+        "deals": 3,
+        "sales_total": Decimal("190.00"),
+        "average_check": Decimal("63.33"),
     }
 
 
@@ -278,17 +321,23 @@ def test_totals_over_rows_shown(con):
     # 11 rows; deals 3 + 3 + 2 x 9 = 24; 190 + 100 + 40 x 5 + 30 + 10 + 0.05 - 0.05 = 530.00;
     # O and the anonymous sales are not shown, so not counted; 530 / 24 = 22.083... -> 22.08
     assert report(con).section("totals").record == {
-        "clients": 11, "deals": 24, "sales_total": Decimal("530.00"),
+        "clients": 11,
+        "deals": 24,
+        "sales_total": Decimal("530.00"),
         "average_check": Decimal("22.08"),
     }
     # min_deals 3: P and R: 6 deals, 290.00, 48.333... -> 48.33
     assert report(con, min_deals="3").section("totals").record == {
-        "clients": 2, "deals": 6, "sales_total": Decimal("290.00"),
+        "clients": 2,
+        "deals": 6,
+        "sales_total": Decimal("290.00"),
         "average_check": Decimal("48.33"),
     }
     # min_deals 1 adds O: 12 clients, 25 deals, 1030.00, 41.20
     assert report(con, min_deals="1").section("totals").record == {
-        "clients": 12, "deals": 25, "sales_total": Decimal("1030.00"),
+        "clients": 12,
+        "deals": 25,
+        "sales_total": Decimal("1030.00"),
         "average_check": Decimal("41.20"),
     }
 
@@ -296,7 +345,10 @@ def test_totals_over_rows_shown(con):
 def test_totals_without_rows(con):
     # no client has 10 deals: zero totals, and the ratio of a zero denominator is null
     assert report(con, min_deals="10").section("totals").record == {
-        "clients": 0, "deals": 0, "sales_total": Decimal("0"), "average_check": None,
+        "clients": 0,
+        "deals": 0,
+        "sales_total": Decimal("0"),
+        "average_check": None,
     }
 
 
@@ -308,7 +360,14 @@ def test_location_filter(con):
     ]
     # M1 only: P keeps a single deal (D1 140.00) and drops out; T has no sale at M1
     assert [row["chain_client_id"] for row in rows(con, location="M1")] == [
-        R, X, *VERA, S, GHOST, U, Q, N,
+        R,
+        X,
+        *VERA,
+        S,
+        GHOST,
+        U,
+        Q,
+        N,
     ]
 
 
