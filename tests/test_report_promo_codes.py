@@ -502,17 +502,18 @@ def test_activation_is_new_customer_per_activation(march: ReportResult) -> None:
     assert detail["a16_q"]["activated_at"] == datetime(2025, 3, 5, 10, 0)
 
 
-def test_activation_detail_sorted_by_absolute_time_then_id(march: ReportResult) -> None:
+def test_activation_detail_sorted_by_absolute_time_then_name_then_id(march: ReportResult) -> None:
     # On 03-05: e1_1 at 11:30 Yekaterinburg = 06:30 UTC comes before the Moscow 10:00 ones
-    # (07:00 UTC), although its local time is later; equal instants by activation_id.
+    # (07:00 UTC), although its local time is later; equal instants fall back to client_name
+    # (Anna: a01_4, a15_2 by id; Boris a02_4; Pavel; Quinn; Roman; Tanya), then the id.
     detail = march.section("activations").rows
     march_5 = date(2025, 3, 5)
     on_march_5 = [r["activation_id"] for r in detail if r["activated_at"].date() == march_5]
     assert on_march_5 == [
         "e1_1",
         "a01_4",
-        "a02_4",
         "a15_2",
+        "a02_4",
         "a16_p",
         "a16_q",
         "a16_r",
