@@ -71,3 +71,16 @@
 {% set edge_underscores %}^_+|_+${% endset %}
     {{ regex_replace_all(regex_replace_all('lower(' ~ text ~ ')', non_alnum, '_'), edge_underscores, '') }}
 {%- endmacro %}
+
+{#- Valid (not quarantined) rows of a base model with the time zone of their location: the
+    current location's zone, or the configured default when the location is unknown or
+    deleted (the row still loads). -#}
+{% macro valid_rows_with_location_timezone(base_model) -%}
+    select
+        base_rows.*,
+        coalesce(locations.timezone, {{ default_timezone() }}) as timezone
+    from {{ ref(base_model) }} as base_rows
+    left join {{ ref('stg_crm__locations') }} as locations
+        on base_rows.location_id = locations.location_id
+    where base_rows._is_valid
+{%- endmacro %}

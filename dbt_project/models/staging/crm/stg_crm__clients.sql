@@ -2,24 +2,7 @@ with
 
 source as (
 
-    select * from {{ ref('base_crm__clients') }}
-    where _is_valid
-
-),
-
-locations as (
-
-    select * from {{ ref('stg_crm__locations') }}
-
-),
-
-localized as (
-
-    select
-        source.*,
-        coalesce(locations.timezone, {{ default_timezone() }}) as timezone
-    from source
-    left join locations on source.location_id = locations.location_id
+    {{ valid_rows_with_location_timezone('base_crm__clients') }}
 
 ),
 
@@ -44,7 +27,7 @@ renamed as (
         {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
         _source_file,
         _row_number
-    from localized
+    from source
 
 ),
 

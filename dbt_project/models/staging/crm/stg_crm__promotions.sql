@@ -2,25 +2,7 @@ with
 
 source as (
 
-    select * from {{ ref('base_crm__promotions') }}
-    where _is_valid
-
-),
-
-locations as (
-
-    select * from {{ ref('stg_crm__locations') }}
-
-),
-
-localized as (
-
-    select
-        source.*,
-        -- unknown or deleted location: the configured default zone, the row still loads
-        coalesce(locations.timezone, {{ default_timezone() }}) as timezone
-    from source
-    left join locations on source.location_id = locations.location_id
+    {{ valid_rows_with_location_timezone('base_crm__promotions') }}
 
 ),
 
@@ -38,7 +20,7 @@ renamed as (
         {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
         _source_file,
         _row_number
-    from localized
+    from source
 
 ),
 
