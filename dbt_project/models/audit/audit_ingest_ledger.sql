@@ -35,15 +35,16 @@ final as (
         ingested_files.reason,
         ingested_files.rows_read,
         ingested_files.rows_read
-            - coalesce(quarantined_per_file.rows_quarantined, 0) as rows_loaded,
+        - coalesce(quarantined_per_file.rows_quarantined, 0) as rows_loaded,
         coalesce(quarantined_per_file.rows_quarantined, 0) as rows_quarantined,
         ingested_files.extra_columns,
         ingested_files.ingested_at
     from ingested_files
     left join quarantined_per_file
-        on ingested_files.entity = quarantined_per_file.entity
-        and ingested_files.file_name = quarantined_per_file.file_name
-        and ingested_files.status = 'loaded'
+        on
+            ingested_files.entity = quarantined_per_file.entity
+            and ingested_files.file_name = quarantined_per_file.file_name
+            and ingested_files.status = 'loaded'
 
 )
 

@@ -29,7 +29,8 @@ orphans as (
     select fact_client_ids.client_id
     from fact_client_ids
     left join client_records on fact_client_ids.client_id = client_records.client_id
-    where fact_client_ids.client_id is not null
+    where
+        fact_client_ids.client_id is not null
         and client_records.client_id is null
 
 ),

@@ -42,13 +42,15 @@ ranked as (
         -- gender: as name, skipping unknown records when a known one exists
         row_number() over (
             partition by chain_client_id
-            order by case when gender = 'unknown' then 1 else 0 end,
+            order by
+                case when gender = 'unknown' then 1 else 0 end,
                 updated_at_utc desc, client_id desc
         ) as gender_rank,
         -- email: the latest valid one
         row_number() over (
             partition by chain_client_id
-            order by case when email_normalized is null then 1 else 0 end,
+            order by
+                case when email_normalized is null then 1 else 0 end,
                 updated_at_utc desc, client_id desc
         ) as email_rank,
         -- registered_at: the earliest registration, in that record's local time
@@ -64,7 +66,9 @@ ranked as (
 
 card_numbers as (
 
-    select distinct chain_client_id, card_number
+    select distinct
+        chain_client_id,
+        card_number
     from client_records
     where card_number is not null
 
@@ -82,7 +86,9 @@ card_lists as (
 
 record_locations as (
 
-    select distinct chain_client_id, location_id
+    select distinct
+        chain_client_id,
+        location_id
     from client_records
 
 ),

@@ -62,9 +62,10 @@ final as (
             as elapsed_microseconds
     from sales
     inner join client_activities
-        on sales.chain_client_id = client_activities.chain_client_id
-        and client_activities.occurred_at_utc <= sales.posted_at_utc
-        and client_activities.occurred_at_utc >= {{ dbt.dateadd(
+        on
+            sales.chain_client_id = client_activities.chain_client_id
+            and sales.posted_at_utc >= client_activities.occurred_at_utc
+            and client_activities.occurred_at_utc >= {{ dbt.dateadd(
             'day', -var('max_attribution_window_days'), 'sales.posted_at_utc') }}
 
 )

@@ -71,8 +71,9 @@ final as (
         ) as is_new_customer
     from joined
     left join first_realizations
-        on joined.chain_client_id = first_realizations.chain_client_id
-        and joined.location_id = first_realizations.location_id
+        on
+            joined.chain_client_id = first_realizations.chain_client_id
+            and joined.location_id = first_realizations.location_id
 
 )
 

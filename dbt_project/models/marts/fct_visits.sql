@@ -26,7 +26,8 @@ ranked as (
 
 first_appointment as (
 
-    select * from ranked where visit_rank = 1
+    select * from ranked
+    where visit_rank = 1
 
 ),
 
