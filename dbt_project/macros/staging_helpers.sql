@@ -15,13 +15,28 @@
     end
 {%- endmacro %}
 
-{#- 1 for the current version of a key: greatest updated_at in absolute time, then the later
-    file (lexical), then the later row (raw-extracts.md, Versions of a row). -#}
-{% macro version_rank(key) -%}
-    row_number() over (
-        partition by {{ key }}
-        order by updated_at_utc desc, _source_file desc, _row_number desc
-    )
+{#- The current version of every key of a relation of valid rows (which carries a `timezone`
+    column): the greatest updated_at in absolute time, then the later file (lexical), then the
+    later row; a current version with is_deleted true removes the key (raw-extracts.md,
+    Versions of a row). Adds updated_at_utc. `tz` overrides the zone of offset-less updated_at
+    (locations: UTC). -#}
+{% macro current_versions(relation, key, tz='timezone') -%}
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by {{ key }}
+                order by updated_at_utc desc, _source_file desc, _row_number desc
+            ) as version_rank
+        from (
+            select
+                *,
+                {{ utc_timestamp('updated_at', tz) }} as updated_at_utc
+            from {{ relation }}
+        ) as with_utc
+    ) as ranked
+    where version_rank = 1 and not coalesce(is_deleted, false)
 {%- endmacro %}
 
 {% macro default_timezone() -%}

@@ -6,6 +6,12 @@ source as (
 
 ),
 
+current_versions as (
+
+    {{ current_versions('source', 'appointment_id') }}
+
+),
+
 renamed as (
 
     select
@@ -23,46 +29,11 @@ renamed as (
         status,
         coalesce(is_online, false) as is_online,
         timezone,
-        coalesce(is_deleted, false) as is_deleted,
-        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
-        _source_file,
-        _row_number
-    from source
-
-),
-
-versions as (
-
-    select
-        *,
-        {{ version_rank('appointment_id') }} as version_rank
-    from renamed
-
-),
-
-final as (
-
-    select
-        appointment_id,
-        visit_id,
-        location_id,
-        client_id,
-        specialist_id,
-        promotion_id,
-        deal_id,
-        starts_at,
-        starts_at_utc,
-        created_at,
-        created_at_utc,
-        status,
-        is_online,
-        timezone,
         updated_at_utc,
         _source_file,
         _row_number
-    from versions
-    where version_rank = 1 and not is_deleted
+    from current_versions
 
 )
 
-select * from final
+select * from renamed

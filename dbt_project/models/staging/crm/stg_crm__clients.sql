@@ -6,6 +6,12 @@ source as (
 
 ),
 
+current_versions as (
+
+    {{ current_versions('source', 'client_id') }}
+
+),
+
 renamed as (
 
     select
@@ -23,46 +29,11 @@ renamed as (
         {{ utc_timestamp('registered_at', 'timezone') }} as registered_at_utc,
         coalesce(balance, 0) as balance,
         timezone,
-        coalesce(is_deleted, false) as is_deleted,
-        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
-        _source_file,
-        _row_number
-    from source
-
-),
-
-versions as (
-
-    select
-        *,
-        {{ version_rank('client_id') }} as version_rank
-    from renamed
-
-),
-
-final as (
-
-    select
-        client_id,
-        location_id,
-        client_name,
-        phone,
-        phone_digits,
-        email,
-        email_normalized,
-        card_number,
-        gender,
-        importance,
-        registered_at,
-        registered_at_utc,
-        balance,
-        timezone,
         updated_at_utc,
         _source_file,
         _row_number
-    from versions
-    where version_rank = 1 and not is_deleted
+    from current_versions
 
 )
 
-select * from final
+select * from renamed

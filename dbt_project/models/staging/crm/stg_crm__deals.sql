@@ -6,6 +6,12 @@ source as (
 
 ),
 
+current_versions as (
+
+    {{ current_versions('source', 'deal_id') }}
+
+),
+
 renamed as (
 
     select
@@ -17,40 +23,11 @@ renamed as (
         channel,
         status,
         timezone,
-        coalesce(is_deleted, false) as is_deleted,
-        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
-        _source_file,
-        _row_number
-    from source
-
-),
-
-versions as (
-
-    select
-        *,
-        {{ version_rank('deal_id') }} as version_rank
-    from renamed
-
-),
-
-final as (
-
-    select
-        deal_id,
-        location_id,
-        client_id,
-        opened_at,
-        opened_at_utc,
-        channel,
-        status,
-        timezone,
         updated_at_utc,
         _source_file,
         _row_number
-    from versions
-    where version_rank = 1 and not is_deleted
+    from current_versions
 
 )
 
-select * from final
+select * from renamed

@@ -15,13 +15,19 @@ promo_codes as (
 
 localized as (
 
-    -- activations take the time zone of their code's location (the code's zone already
-    -- falls back to the default for an unknown location)
+    -- activations take the time zone of their code's location (whose zone already falls
+    -- back to the default for an unknown location)
     select
         source.*,
         coalesce(promo_codes.timezone, {{ default_timezone() }}) as timezone
     from source
     left join promo_codes on source.promo_code_id = promo_codes.promo_code_id
+
+),
+
+current_versions as (
+
+    {{ current_versions('localized', 'activation_id') }}
 
 ),
 
@@ -35,39 +41,11 @@ renamed as (
         {{ utc_timestamp('activated_at', 'timezone') }} as activated_at_utc,
         bonus_amount,
         timezone,
-        coalesce(is_deleted, false) as is_deleted,
-        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
-        _source_file,
-        _row_number
-    from localized
-
-),
-
-versions as (
-
-    select
-        *,
-        {{ version_rank('activation_id') }} as version_rank
-    from renamed
-
-),
-
-final as (
-
-    select
-        activation_id,
-        promo_code_id,
-        client_id,
-        activated_at,
-        activated_at_utc,
-        bonus_amount,
-        timezone,
         updated_at_utc,
         _source_file,
         _row_number
-    from versions
-    where version_rank = 1 and not is_deleted
+    from current_versions
 
 )
 
-select * from final
+select * from renamed

@@ -6,6 +6,12 @@ source as (
 
 ),
 
+current_versions as (
+
+    {{ current_versions('source', 'promotion_id') }}
+
+),
+
 renamed as (
 
     select
@@ -16,39 +22,11 @@ renamed as (
         starts_on,
         ends_on,
         timezone,
-        coalesce(is_deleted, false) as is_deleted,
-        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
-        _source_file,
-        _row_number
-    from source
-
-),
-
-versions as (
-
-    select
-        *,
-        {{ version_rank('promotion_id') }} as version_rank
-    from renamed
-
-),
-
-final as (
-
-    select
-        promotion_id,
-        location_id,
-        promotion_name,
-        promotion_type,
-        starts_on,
-        ends_on,
-        timezone,
         updated_at_utc,
         _source_file,
         _row_number
-    from versions
-    where version_rank = 1 and not is_deleted
+    from current_versions
 
 )
 
-select * from final
+select * from renamed

@@ -25,49 +25,27 @@ localized as (
 
 ),
 
+current_versions as (
+
+    {{ current_versions('localized', 'message_id') }}
+
+),
+
 renamed as (
 
     select
         message_id,
-        campaign,
         client_id,
+        campaign,
         {{ local_timestamp('sent_at', 'timezone') }} as sent_at,
         {{ utc_timestamp('sent_at', 'timezone') }} as sent_at_utc,
-        status,
-        timezone,
-        coalesce(is_deleted, false) as is_deleted,
-        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
-        _source_file,
-        _row_number
-    from localized
-
-),
-
-versions as (
-
-    select
-        *,
-        {{ version_rank('message_id') }} as version_rank
-    from renamed
-
-),
-
-final as (
-
-    select
-        message_id,
-        campaign,
-        client_id,
-        sent_at,
-        sent_at_utc,
         status,
         timezone,
         updated_at_utc,
         _source_file,
         _row_number
-    from versions
-    where version_rank = 1 and not is_deleted
+    from current_versions
 
 )
 
-select * from final
+select * from renamed

@@ -6,6 +6,12 @@ source as (
 
 ),
 
+current_versions as (
+
+    {{ current_versions('source', 'specialist_id') }}
+
+),
+
 renamed as (
 
     select
@@ -14,37 +20,11 @@ renamed as (
         name as specialist_name,
         position,
         timezone,
-        coalesce(is_deleted, false) as is_deleted,
-        {{ utc_timestamp('updated_at', 'timezone') }} as updated_at_utc,
-        _source_file,
-        _row_number
-    from source
-
-),
-
-versions as (
-
-    select
-        *,
-        {{ version_rank('specialist_id') }} as version_rank
-    from renamed
-
-),
-
-final as (
-
-    select
-        specialist_id,
-        location_id,
-        specialist_name,
-        position,
-        timezone,
         updated_at_utc,
         _source_file,
         _row_number
-    from versions
-    where version_rank = 1 and not is_deleted
+    from current_versions
 
 )
 
-select * from final
+select * from renamed
