@@ -69,6 +69,9 @@ def draw_bar_chart(pdf: FPDF, section: Section) -> None:
     values = [v for _, v in points]
     lo, hi = min(0.0, *values), max(0.0, *values)
     ticks = nice_ticks(lo, hi if hi > lo else lo + 1)
+    if by_name[spec.y].kind == "integer" and ticks[1] - ticks[0] < 1:
+        # counts never sit between whole numbers: 0, 1, 2 rather than 0.00, 0.50, 1.00
+        ticks = [float(t) for t in range(math.floor(ticks[0]), math.ceil(ticks[-1]) + 1)]
     lo, hi = ticks[0], ticks[-1]
 
     def y_at(value: float) -> float:
@@ -82,13 +85,14 @@ def draw_bar_chart(pdf: FPDF, section: Section) -> None:
         label = tick_label(tick, step)
         pdf.text(x0 - 1.5 - pdf.get_string_width(label), y_at(tick) + 1, label)
 
-    pdf.set_fill_color(*BAR_FILL)
     slot = width / len(points)
     bar = slot * 0.7
-    for i, (_, value) in enumerate(points):
-        top, bottom = y_at(max(value, 0.0)), y_at(min(value, 0.0))
-        if bottom > top:
-            pdf.rect(x0 + i * slot + (slot - bar) / 2, top, bar, bottom - top, style="F")
+    # local_context restores the fill colour: tables drawn later must not inherit the bars'
+    with pdf.local_context(fill_color=BAR_FILL):
+        for i, (_, value) in enumerate(points):
+            top, bottom = y_at(max(value, 0.0)), y_at(min(value, 0.0))
+            if bottom > top:
+                pdf.rect(x0 + i * slot + (slot - bar) / 2, top, bar, bottom - top, style="F")
 
     pdf.set_draw_color(0)
     pdf.line(x0, y0, x0, y0 + height)
