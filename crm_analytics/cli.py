@@ -23,6 +23,13 @@ def main(argv: list[str] | None = None) -> int:
         "--reports-config",
         help="report files to render (default $CRM_REPORTS_CONFIG or reports.yaml)",
     )
+    refresh.add_argument(
+        "--wait-seconds",
+        type=float,
+        default=600.0,
+        help="wait this long for another refresh of the same warehouse (default 600; 0 = "
+        "exit at once with a message)",
+    )
     refresh.set_defaults(handler=_refresh)
 
     report = commands.add_parser("report", help="compute one report from the published marts")
@@ -153,7 +160,13 @@ def _refresh(args: argparse.Namespace) -> int:
     if not settings.landing.is_dir():
         print(f"crm-analytics: landing folder not found: {settings.landing}", file=sys.stderr)
         return 2
-    summary = run_refresh(settings)
+    from crm_analytics.locking import RefreshBusy
+
+    try:
+        summary = run_refresh(settings, lock_wait_seconds=args.wait_seconds)
+    except RefreshBusy as busy:
+        print(f"crm-analytics: {busy}", file=sys.stderr)
+        return 3
     print("\n".join(summary.lines()))
     return 0 if summary.success else 1
 

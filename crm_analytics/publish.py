@@ -27,9 +27,11 @@ class PublishResult:
 
 def publish(work_db: Path, warehouse: Path) -> PublishResult:
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    staging_file = warehouse.with_name(f".{warehouse.name}.publishing-{os.getpid()}")
-    for leftover in (staging_file, Path(f"{staging_file}.wal")):
+    # A refresh killed mid-publish leaves its half-written file behind; callers hold the
+    # instance's refresh lock, so every such file is stale.
+    for leftover in warehouse.parent.glob(f".{warehouse.name}.publishing-*"):
         leftover.unlink(missing_ok=True)
+    staging_file = warehouse.with_name(f".{warehouse.name}.publishing-{os.getpid()}")
     tables: dict[str, int] = {}
     try:
         con = duckdb.connect(

@@ -19,16 +19,23 @@ from orchestration.assets.dbt import crm_dbt_models
 from orchestration.assets.ingest import ingest_landing
 from orchestration.assets.publish import published_warehouse
 from orchestration.assets.reports import build_report_assets
+from orchestration.checks import landing_freshness
 from orchestration.dbt_resource import CrmDbtCliResource
 from orchestration.project import crm_dbt_project
 from orchestration.resources import PipelineSettings
+from orchestration.sensors import landing_sensor
 
-# Steps run in one process: a process per step would cost about a second each.
+# Steps run in one process: a process per step would cost about a second each, and the
+# pipeline resource (which holds the instance's refresh lock) is then set up once per run.
 refresh_job = define_asset_job(
     "refresh",
     selection=AssetSelection.all(),
     executor_def=in_process_executor,
     description="Ingest new landed files, build and test the marts, publish, render reports.",
+    # Run retries (dagster.yaml) re-launch a run that died of an infrastructure failure (a
+    # crashed process, a lost worker); a failed step, such as a failing data test, is a real
+    # failure and is not retried.
+    tags={"dagster/max_retries": 2, "dagster/retry_on_asset_or_op_failure": False},
 )
 
 daily_refresh = ScheduleDefinition(
@@ -36,7 +43,7 @@ daily_refresh = ScheduleDefinition(
 )
 
 
-def build_definitions(settings: Settings) -> Definitions:
+def build_definitions(settings: Settings, lock_wait_seconds: float = 600.0) -> Definitions:
     return Definitions(
         assets=[
             ingest_landing,
@@ -44,10 +51,13 @@ def build_definitions(settings: Settings) -> Definitions:
             published_warehouse,
             *build_report_assets(load_config(settings.reports_config)),
         ],
+        asset_checks=[landing_freshness],
         jobs=[refresh_job],
         schedules=[daily_refresh],
+        sensors=[landing_sensor],
+        executor=in_process_executor,
         resources={
-            "pipeline": PipelineSettings.from_settings(settings),
+            "pipeline": PipelineSettings.from_settings(settings, lock_wait_seconds),
             "dbt": CrmDbtCliResource(
                 project_dir=crm_dbt_project,
                 profiles_dir=str(settings.ensure_dbt_profile()),

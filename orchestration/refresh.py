@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
 from crm_analytics.config import Settings
+from crm_analytics.locking import refresh_lock
 from orchestration.project import ensure_manifest
 
 
@@ -50,12 +52,24 @@ class RefreshSummary:
         return out
 
 
-def run_refresh(settings: Settings) -> RefreshSummary:
+def run_refresh(settings: Settings, lock_wait_seconds: float = 600.0) -> RefreshSummary:
+    """Raises RefreshBusy when another refresh of the instance holds its lock past the wait."""
+    # Held for the whole run (the pipeline resource's own acquisition is then a no-op): no
+    # window between a check and the run in which a second refresh could slip in.
+    with refresh_lock(
+        settings.state_dir,
+        wait_seconds=lock_wait_seconds,
+        on_wait=lambda message: print(f"crm-analytics: {message}", file=sys.stderr),
+    ):
+        return _run(settings, lock_wait_seconds)
+
+
+def _run(settings: Settings, lock_wait_seconds: float) -> RefreshSummary:
     ensure_manifest()
     # Imported late: loading the dbt assets needs the manifest that ensure_manifest() writes.
     from orchestration.definitions import build_definitions
 
-    defs = build_definitions(settings)
+    defs = build_definitions(settings, lock_wait_seconds)
     job = defs.resolve_job_def("refresh")
     # The CLI prints its own summary: Dagster's console logger only reports warnings, and
     # the dbt event stream dagster-dbt echoes to stdout goes to a per-run log file.
@@ -112,6 +126,13 @@ def _summarise(settings: Settings, result) -> RefreshSummary:
         with duckdb.connect(str(settings.work_db), read_only=True) as con:
             summary.rows_quarantined, summary.value_warnings = _audit_counts(con)
     return summary
+
+
+_FAILURES = (
+    DagsterEventType.STEP_FAILURE,
+    DagsterEventType.RESOURCE_INIT_FAILURE,
+    DagsterEventType.RUN_FAILURE,
+)
 
 
 def _root_cause(error) -> str:

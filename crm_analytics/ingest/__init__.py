@@ -3,6 +3,8 @@ keep a ledger, and expose the raw zone to DuckDB as views."""
 
 from .discover import IgnoredPath
 from .ledger import LedgerRecord
+from .ledger import load_all as ledger_records
+from .pending import pending_files
 from .run import IngestResult, SchemaDrift, ingest
 from .views import write_raw_views
 
@@ -12,5 +14,7 @@ __all__ = [
     "LedgerRecord",
     "SchemaDrift",
     "ingest",
+    "ledger_records",
+    "pending_files",
     "write_raw_views",
 ]

@@ -3,8 +3,9 @@
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from crm_analytics.locking import dbt_pid_file
 from orchestration.project import crm_dbt_project
-from orchestration.resources import PipelineSettings
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 from orchestration.translator import CrmDbtTranslator
 
 
@@ -12,13 +13,23 @@ from orchestration.translator import CrmDbtTranslator
     manifest=crm_dbt_project.manifest_path,
     project=crm_dbt_project,
     dagster_dbt_translator=CrmDbtTranslator(),
+    pool=WAREHOUSE_POOL,
 )
 def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineSettings):
     # One invocation builds and tests everything in DAG order: a failing test stops its
     # downstream models and fails the step, so nothing untested gets published. A fixed
     # per-instance target path keeps dbt's partial parsing warm between refreshes.
-    target_path = pipeline.settings().dbt_target_dir
+    settings = pipeline.settings()
     # Unit tests check the code, not the data: they run in the test suite, not per refresh.
-    yield from dbt.cli(
-        ["build", "--exclude", "test_type:unit"], context=context, target_path=target_path
-    ).stream()
+    invocation = dbt.cli(
+        ["build", "--exclude", "test_type:unit"],
+        context=context,
+        target_path=settings.dbt_target_dir,
+    )
+    # If this process is killed, the next refresh stops the dbt it leaves running.
+    pid_file = dbt_pid_file(settings.state_dir)
+    pid_file.write_text(f"{invocation.process.pid}\n", encoding="ascii")
+    try:
+        yield from invocation.stream()
+    finally:
+        pid_file.unlink(missing_ok=True)

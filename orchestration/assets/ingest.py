@@ -7,7 +7,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from crm_analytics.contract import ENTITY_NAMES
 from crm_analytics.ingest import ingest, write_raw_views
-from orchestration.resources import PipelineSettings
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
 RAW_KEYS = {entity: AssetKey(["raw", entity]) for entity in ENTITY_NAMES}
 LEDGER_KEY = AssetKey(["raw", "ingested_files"])
@@ -15,6 +15,7 @@ LEDGER_KEY = AssetKey(["raw", "ingested_files"])
 
 @multi_asset(
     name="ingest_landing",
+    pool=WAREHOUSE_POOL,
     group_name="raw",
     specs=[
         *(

@@ -5,7 +5,7 @@ from datetime import datetime
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from crm_analytics.report_config import ReportConfig, ReportInstance, render_instance
-from orchestration.resources import PipelineSettings
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
 
 def build_report_assets(config: ReportConfig) -> list[AssetsDefinition]:
@@ -16,6 +16,7 @@ def _report_asset(instance: ReportInstance, anchor: str) -> AssetsDefinition:
     @asset(
         key=AssetKey(["reports", instance.name]),
         group_name="reports",
+        pool=WAREHOUSE_POOL,
         deps=[AssetKey("published_warehouse")],
         description=f"{instance.report} ({instance.period or 'no period'}) as "
         f"{', '.join(instance.formats)} for the {instance.role} role.",
