@@ -152,7 +152,7 @@ def _report_target(args: argparse.Namespace, settings) -> Path | None:
 
 def _refresh(args: argparse.Namespace) -> int:
     from crm_analytics.config import Settings
-    from orchestration.refresh import run_refresh
+    from crm_analytics.locking import RefreshBusy, refresh_lock
 
     settings = Settings.from_env(
         args.landing, args.warehouse, args.reports_dir, args.reports_config
@@ -160,10 +160,17 @@ def _refresh(args: argparse.Namespace) -> int:
     if not settings.landing.is_dir():
         print(f"crm-analytics: landing folder not found: {settings.landing}", file=sys.stderr)
         return 2
-    from crm_analytics.locking import RefreshBusy
-
     try:
-        summary = run_refresh(settings, lock_wait_seconds=args.wait_seconds)
+        # Taken before Dagster is even imported, so a busy warehouse is reported at once; the
+        # run below takes the same lock again, which is a no-op in this process.
+        with refresh_lock(
+            settings.state_dir,
+            wait_seconds=args.wait_seconds,
+            on_wait=lambda message: print(f"crm-analytics: {message}", file=sys.stderr),
+        ):
+            from orchestration.refresh import run_refresh
+
+            summary = run_refresh(settings, lock_wait_seconds=args.wait_seconds)
     except RefreshBusy as busy:
         print(f"crm-analytics: {busy}", file=sys.stderr)
         return 3

@@ -733,6 +733,7 @@ def test_required_enum_outside_its_list_quarantines_the_row(run, entity):
             "S-BK",
         ),
     ],
+    ids=["deals.status", "sales.kind"],
 )
 def test_optional_enum_outside_its_list_loads_as_null_with_a_warning(
     run, entity, file_name, column, bad, reason, table, key, row_id

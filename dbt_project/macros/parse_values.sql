@@ -66,7 +66,7 @@
 {%- endmacro %}
 
 {% macro parse_integer(text) -%}
-{% set integer %}-?\d{1,18}{% endset %}
+{% set integer %}-?\d{1,19}{% endset %}
     case when {{ regex_full_match(text, integer) }} then {{ try_cast(text, 'bigint') }} end
 {%- endmacro %}
 
