@@ -1002,6 +1002,22 @@ def test_out_writes_only_the_named_files(sample, tmp_path, fmt, section, expecte
     assert not temporaries(tmp_path)
 
 
+def test_out_replaces_a_symlink_instead_of_writing_through_it(sample, tmp_path):
+    """A link planted at the target must not redirect the report onto another file."""
+    victim = tmp_path / "elsewhere" / "victim.txt"
+    victim.parent.mkdir()
+    victim.write_text("precious", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "r.json").symlink_to(victim)
+    done = report_cli(sample.warehouse, *PROMOTIONS, "--out", str(out_dir / "r.json"))
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert not (out_dir / "r.json").is_symlink()
+    assert json.loads((out_dir / "r.json").read_text(encoding="utf-8"))["report"] == "promotions"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["r.json"]
+
+
 @pytest.mark.parametrize(
     "section",
     ["../evil", "..", "daily/../daily", "sub/daily", "{root}/evil", "..\\evil", "./daily"],
