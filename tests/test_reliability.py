@@ -344,3 +344,41 @@ def test_freshness_check_fails_when_newest_extract_is_too_old(tmp_path):
         max_extract_age_hours=100.0,
     )
     assert landing_freshness(pipeline=fresh).passed
+
+
+def test_published_file_opens_in_a_duckdb_1_4_reader(template, tmp_path):
+    # BI drivers often bundle DuckDB 1.4; a file in DuckDB 2.0's default storage version is
+    # refused there ("can only read versions between 64 and 67"), ours must open.
+    target = tmp_path / "duckdb14"
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "uv",
+            "pip",
+            "install",
+            "-q",
+            "--target",
+            str(target),
+            "duckdb>=1.4,<1.5",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    code = (
+        "import duckdb, sys\n"
+        "assert duckdb.__version__.startswith('1.4'), duckdb.__version__\n"
+        "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+        "print(con.execute('select count(*) from marts.dim_clients').fetchone()[0])\n"
+    )
+    read = subprocess.run(
+        [sys.executable, "-c", code, str(template.warehouse)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(target)},
+    )
+    assert read.returncode == 0, read.stderr[-2000:]
+    assert read.stdout.strip() == "25"
