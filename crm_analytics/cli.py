@@ -109,6 +109,8 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 def _report(args: argparse.Namespace) -> int:
     from datetime import datetime
 
+    import duckdb
+
     from crm_analytics.config import Settings
     from crm_analytics.reports.base import check_role, connect
     from crm_analytics.reports.errors import ReportError
@@ -117,6 +119,7 @@ def _report(args: argparse.Namespace) -> int:
 
     params = {key: getattr(args, f"param_{key}") for _, key, _ in _REPORT_OPTIONS}
     try:
+        _check_text(params)
         module = report_module(args.name)
         check_options(args.name, params)
         role = check_role(args.role)
@@ -135,9 +138,29 @@ def _report(args: argparse.Namespace) -> int:
     except (ReportError, ValueError) as error:
         print(f"crm-analytics: error: {error}", file=sys.stderr)
         return 2
+    except duckdb.Error as error:
+        # e.g. a warehouse published by an older version: one line, never a traceback
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        print(f"crm-analytics: error: the warehouse query failed: {first_line}", file=sys.stderr)
+        return 2
     for path in written:
         print(path)
     return 0
+
+
+def _check_text(params: dict) -> None:
+    """Arguments that are not valid UTF-8 reach Python as lone surrogates; refuse them here
+    with the option's name rather than fail inside the database driver."""
+    from crm_analytics.reports.errors import ReportError
+
+    for flag, key, _ in _REPORT_OPTIONS:
+        values = params.get(key)
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ReportError(f"{flag} is not valid UTF-8 text") from None
 
 
 def _report_target(args: argparse.Namespace, settings) -> Path | None:
