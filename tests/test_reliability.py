@@ -95,6 +95,17 @@ def cli_refresh(settings: Settings, *extra: str, wait: bool = True):
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def wait_for_lock_holder(settings: Settings, pid: int, timeout: float = 60.0) -> None:
+    """Until `pid` has written itself into the instance's lock file (it holds the lock)."""
+    lock = settings.state_dir / "refresh.lock"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if lock.exists() and lock.read_text(encoding="ascii").strip() == str(pid):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"pid {pid} never took {lock}")
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -229,7 +240,7 @@ def test_sigkill_at_any_point_leaves_published_intact_and_next_refresh_succeeds(
 def test_two_refreshes_at_once_never_write_together(published):
     write_landing(published.landing, {"clients": clients("e", 3)}, "2025-02-05.csv")
     first = cli_refresh(published, wait=False)
-    time.sleep(1.0)  # the CLI takes the lock within a second, before importing Dagster
+    wait_for_lock_holder(published, first.pid)
     second = cli_refresh(published, "--wait-seconds", "0")
     first_out, first_err = first.communicate(timeout=300)
     assert first.returncode == 0, first_out + first_err[-2000:]
