@@ -179,3 +179,35 @@ def test_two_instances_never_share_state(tmp_path):
             assert con.execute("select sum(client_records) from marts.dim_clients").fetchone() == (
                 records,
             )
+
+
+def test_dagster_yaml_queues_one_run_limits_the_pool_and_retries(tmp_path, monkeypatch):
+    import shutil
+
+    from dagster import DagsterInstance
+
+    from crm_analytics.contract import PROJECT_ROOT
+
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.chdir(tmp_path)  # its storage paths are relative to where Dagster starts
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with DagsterInstance.get() as instance:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        config = instance.get_concurrency_config()
+        assert config.run_queue_config.max_concurrent_runs == 1
+        assert config.pool_config.default_pool_limit == 1
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 2
+
+
+def test_every_asset_runs_in_the_warehouse_pool_and_the_job_retries_only_crashes(defs):
+    from orchestration.resources import WAREHOUSE_POOL
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.pools == {WAREHOUSE_POOL}, key
+    job = defs.resolve_job_def("refresh")
+    assert job.tags["dagster/max_retries"] == "2"
+    assert job.tags["dagster/retry_on_asset_or_op_failure"] == "false"
+    assert job.executor_def.name == "in_process"
