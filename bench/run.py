@@ -2,7 +2,7 @@
 reports against a plain pandas peer, on the same generated data, in one run.
 
     bench/run --scale 1000          # the 10M-realization chain (by hand; ~3 GB of CSV)
-    bench/run --scale 0.3 --smoke   # CI: a minute at most
+    bench/run --scale 0.3 --months 2 --smoke   # CI: a minute at most
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--months", type=int, default=12, help="months of daily extracts")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "data")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--smoke", action="store_true", help="CI: check it runs, not targets")
@@ -140,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             str(args.scale),
             "--seed",
             str(args.seed),
+            "--months",
+            str(args.months),
         ]
     )
     last_day = hold_back_last_day(landing, spare)
