@@ -59,6 +59,11 @@ class Settings:
         return self.state_dir / "work.duckdb"
 
     @property
+    def serving_db(self) -> Path:
+        """Where dbt builds the marts and audit tables; publishing copies it whole."""
+        return self.state_dir / "serving.duckdb"
+
+    @property
     def dbt_profiles_dir(self) -> Path:
         return self.state_dir / "dbt"
 
@@ -71,7 +76,9 @@ class Settings:
         self.dbt_profiles_dir.mkdir(parents=True, exist_ok=True)
         profile = self.dbt_profiles_dir / "profiles.yml"
         doc = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
-        doc["crm_analytics"]["outputs"]["duckdb"]["path"] = str(self.work_db)
+        output = doc["crm_analytics"]["outputs"]["duckdb"]
+        output["path"] = str(self.work_db)
+        output["attach"][0]["path"] = str(self.serving_db)
         text = yaml.safe_dump(doc, sort_keys=False)
         if not profile.exists() or profile.read_text(encoding="utf-8") != text:
             profile.write_text(text, encoding="utf-8")

@@ -1,13 +1,16 @@
-"""Write-audit-publish: copy the audited marts from the working warehouse into a new serving
-file and atomically rename it over the published one.
+"""Write-audit-publish: dbt builds and audits the marts in the serving database (a file of its
+own); publishing copies that file and atomically renames the copy over the published one.
 
-Readers holding the old file open keep their snapshot; a failure before the rename leaves the
-published file byte-identical.
+Copying the file costs a sequential read and write, however few rows changed; copying the
+tables row by row cost more than an incremental refresh's whole build. Readers holding the old
+file open keep their snapshot; a failure before the rename leaves the published file
+byte-identical.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +18,8 @@ import duckdb
 
 # What BI tools and report queries see. staging/intermediate stay in the working warehouse.
 PUBLISHED_SCHEMAS = ("marts", "audit")
-# DuckDB 1.4-era readers (common in BI drivers) can open files of this storage version.
+# DuckDB 1.4-era readers (common in BI drivers) can open files of this storage version; the
+# serving database is attached with it (dbt_project/profiles.yml).
 STORAGE_VERSION = "v1.4.0"
 
 
@@ -25,38 +29,23 @@ class PublishResult:
     tables: dict[str, int]  # "schema.table" -> row count
 
 
-def publish(work_db: Path, warehouse: Path) -> PublishResult:
+def publish(serving_db: Path, warehouse: Path) -> PublishResult:
+    if not serving_db.exists():
+        raise FileNotFoundError(f"nothing to publish: {serving_db} does not exist")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     # A refresh killed mid-publish leaves its half-written file behind; callers hold the
     # instance's refresh lock, so every such file is stale.
     for leftover in warehouse.parent.glob(f".{warehouse.name}.publishing-*"):
         leftover.unlink(missing_ok=True)
     staging_file = warehouse.with_name(f".{warehouse.name}.publishing-{os.getpid()}")
-    tables: dict[str, int] = {}
     try:
-        con = duckdb.connect(
-            str(staging_file), config={"storage_compatibility_version": STORAGE_VERSION}
-        )
-        try:
-            con.execute(f"attach {_literal(work_db)} as work (read_only)")
-            found = con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_catalog = 'work' and table_type = 'BASE TABLE' "
-                "and list_contains(?, table_schema) order by 1, 2",
-                [list(PUBLISHED_SCHEMAS)],
-            ).fetchall()
-            for schema in PUBLISHED_SCHEMAS:
-                con.execute(f'create schema "{schema}"')
-            for schema, table in found:
-                con.execute(
-                    f'create table "{schema}"."{table}" as select * from work."{schema}"."{table}"'
-                )
-                (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
-                tables[f"{schema}.{table}"] = int(count)
-            con.execute("detach work")
+        # A writer killed before its checkpoint leaves a WAL beside the file: fold it in, so
+        # the single copied file is the whole database.
+        with duckdb.connect(str(serving_db)) as con:
             con.execute("checkpoint")
-        finally:
-            con.close()
+        shutil.copyfile(serving_db, staging_file)
+        with duckdb.connect(str(staging_file), read_only=True) as con:
+            tables = _row_counts(con)
         with open(staging_file, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(staging_file, warehouse)
@@ -66,9 +55,17 @@ def publish(work_db: Path, warehouse: Path) -> PublishResult:
     return PublishResult(warehouse=warehouse, tables=tables)
 
 
-def _literal(path: Path) -> str:
-    """A path as a SQL string literal (ATTACH takes no bound parameters)."""
-    return "'" + str(path).replace("'", "''") + "'"
+def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    found = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where list_contains(?, schema_name) and not temporary order by 1, 2",
+        [list(PUBLISHED_SCHEMAS)],
+    ).fetchall()
+    tables = {}
+    for schema, table in found:
+        (count,) = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+        tables[f"{schema}.{table}"] = int(count)
+    return tables
 
 
 def _fsync_dir(path: Path) -> None:

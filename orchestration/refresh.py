@@ -122,8 +122,8 @@ def _summarise(settings: Settings, result) -> RefreshSummary:
             summary.errors.append(
                 f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
             )
-    if settings.work_db.exists():
-        with duckdb.connect(str(settings.work_db), read_only=True) as con:
+    if settings.serving_db.exists():
+        with duckdb.connect(str(settings.serving_db), read_only=True) as con:
             summary.rows_quarantined, summary.value_warnings = _audit_counts(con)
     return summary
 

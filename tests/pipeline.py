@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from crm_analytics.build_plan import BuildPlan, build_args, prepare_build, record_build
 from crm_analytics.config import Settings
 from crm_analytics.contract import DBT_PROJECT_DIR, entities
 from crm_analytics.ingest import ingest, write_raw_views
@@ -76,11 +77,13 @@ def build_warehouse(root: Path, extracts: Mapping[str, Iterable[Mapping[str, Any
     return settings.warehouse
 
 
-def refresh(settings: Settings) -> None:
+def refresh(settings: Settings) -> BuildPlan:
     ingest(settings.landing, settings.state_dir)
     settings.work_db.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.work_db)) as con:
         write_raw_views(con, settings.state_dir)
-    # Unit tests are the dbt project's own; fixtures only need models and data tests.
-    run_dbt(settings, "build", "--exclude", "test_type:unit")
-    publish(settings.work_db, settings.warehouse)
+    plan = prepare_build(settings)
+    run_dbt(settings, *build_args(plan))
+    record_build(settings.state_dir)
+    publish(settings.serving_db, settings.warehouse)
+    return plan

@@ -59,9 +59,62 @@ def visit(aid, cid, starts_at, status, updated_at):
     }
 
 
+def activation(aid, cid, activated_at, updated_at, **extra):
+    return {
+        "activation_id": aid,
+        "promo_code_id": "P1",
+        "client_id": cid,
+        "activated_at": activated_at,
+        "bonus_amount": "100",
+        "updated_at": updated_at,
+        **extra,
+    }
+
+
+def activity(aid, cid, occurred_at, updated_at, **extra):
+    return {
+        "activity_id": aid,
+        "client_id": cid,
+        "location_id": "L1",
+        "associate_id": "E1",
+        "activity_type": "call",
+        "occurred_at": occurred_at,
+        "updated_at": updated_at,
+        **extra,
+    }
+
+
+def sms(mid, cid, sent_at, updated_at, **extra):
+    return {
+        "message_id": mid,
+        "client_id": cid,
+        "sent_at": sent_at,
+        "status": "delivered",
+        "updated_at": updated_at,
+        **extra,
+    }
+
+
 BATCHES: list[list[tuple[str, str, list[dict]]]] = [
     [  # day 1
         ("locations", "2025-02-01.csv", LOCATIONS),
+        (
+            "specialists",
+            "2025-02-01.csv",
+            [{"specialist_id": "E1", "location_id": "L1", "name": "Ирина"}],
+        ),
+        (
+            "promo_codes",
+            "2025-02-01.csv",
+            [
+                {
+                    "promo_code_id": "P1",
+                    "code": "SPRING",
+                    "location_id": "L1",
+                    "starts_at": "2025-01-01 00:00",
+                }
+            ],
+        ),
         (
             "clients",
             "2025-02-01.csv",
@@ -69,6 +122,7 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
                 client("C1", "+7 900 111-11-11", "2025-02-01 09:00"),
                 client("C2", "+7 900 222-22-22", "2025-02-01 09:00"),
                 client("C3", "+7 900 333-33-33", "2025-02-01 09:00"),
+                client("C7", "+7 900 777-77-77", "2025-02-01 09:00"),
             ],
         ),
         (
@@ -78,6 +132,21 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
                 sale("S1", "C1", "100.00", "2025-02-01 12:00"),
                 sale("S2", "C2", "200.00", "2025-02-01 12:00"),
                 sale("S3", "C3", "300,50", "2025-02-01 12:00"),
+                sale("S7", "C7", "70.00", "2025-02-01 12:00", deal_id="D7"),
+                sale("S8", "C7", "80.00", "2025-02-01 12:00", deal_id="D7"),
+            ],
+        ),
+        (
+            "deals",
+            "2025-02-01.csv",
+            [
+                {
+                    "deal_id": "D7",
+                    "location_id": "L1",
+                    "client_id": "C7",
+                    "opened_at": "2025-01-31 10:00",
+                    "status": "open",
+                }
             ],
         ),
         (
@@ -85,7 +154,33 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
             "2025-02-01.csv",
             [
                 visit("A1", "C1", "2025-02-01 10:00", "booked", "2025-02-01 09:00"),
+                {
+                    **visit("A7", "C7", "2025-02-01 11:00", "arrived", "2025-02-01 09:00"),
+                    "visit_id": "V77",
+                },
+                {
+                    **visit("A8", "C2", "2025-02-01 12:00", "arrived", "2025-02-01 09:00"),
+                    "visit_id": "V77",
+                },
             ],
+        ),
+        (
+            "promo_activations",
+            "2025-02-01.csv",
+            [
+                activation("PA1", "C1", "2025-02-01 08:00", "2025-02-01 09:00"),
+                activation("PA2", "C2", "2025-02-01 09:30", "2025-02-01 09:40"),
+            ],
+        ),
+        (
+            "activities",
+            "2025-02-01.csv",
+            [activity("AC1", "C2", "2025-01-30 10:00", "2025-02-01 09:00")],
+        ),
+        (
+            "sms_messages",
+            "2025-02-01.csv",
+            [sms("M1", "C4", "2025-02-01 10:00", "2025-02-01 10:00")],
         ),
     ],
     [  # day 2: corrections and deletes of day-1 rows, new rows
@@ -93,9 +188,11 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
             "clients",
             "2025-02-02.csv",
             [
-                # C2's phone is corrected to C1's: the two records become one chain client
+                # C2's phone is corrected to C1's: the two records become one chain client,
+                # which renumbers C2's activation and joins C2's activity to C1's sales
                 client("C2", "89001111111", "2025-02-02 09:00"),
                 client("C3", "+7 900 333-33-33", "2025-02-02 09:00", is_deleted="да"),
+                # C4 appears (SMS M1 came first): in L2, so M1 moves to its time zone
                 client("C4", "+7 900 444-44-44", "2025-02-02 09:00", location_id="L2"),
             ],
         ),
@@ -106,6 +203,8 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
                 sale("S1", "C1", "100.00", "2025-02-02 12:00", status="cancelled"),
                 sale("S4", "C4", "400.00", "2025-02-02 12:00", deal_id="D1"),
                 sale("S5", "C4", "50.00", "2025-02-02 12:00", deal_id="D1"),
+                # S8 is moved off deal D7 onto D1: D7 loses a realization
+                sale("S8", "C4", "80.00", "2025-02-02 12:00", deal_id="D1"),
             ],
         ),
         (
@@ -113,11 +212,16 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
             "2025-02-02.csv",
             [
                 visit("A1", "C1", "2025-02-01 10:00", "arrived", "2025-02-02 09:00"),
+                # A7 (C7) is deleted: V77's first appointment is now A8 (C2)
+                {
+                    **visit("A7", "C7", "2025-02-01 11:00", "arrived", "2025-02-02 09:00"),
+                    "visit_id": "V77",
+                    "is_deleted": "true",
+                },
             ],
         ),
     ],
-    [  # day 3: a late correction older than the current version, a re-sent copy of day 2's
-        # clients under a name that sorts first, a rejected file, and one bad row
+    [  # day 3: a late correction older than the current version, a bad row, a deleted sale
         (
             "clients",
             "2025-02-03.csv",
@@ -133,10 +237,31 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
             [
                 sale("S2", "C2", "-20.00", "2025-02-03 12:00"),  # a refund-corrected amount
                 sale("S6", "C5", "60.00", "2025-02-03 12:00"),
+                {**sale("S7", "C7", "70.00", "2025-02-03 12:00", deal_id="D7"), "is_deleted": "1"},
             ],
+        ),
+        (
+            "promo_activations",
+            "2025-02-03.csv",
+            [activation("PA3", "C5", "2025-02-03 08:00", "2025-02-03 09:00")],
+        ),
+        (
+            "sms_messages",
+            "2025-02-03.csv",
+            [sms("M2", "C5", "2025-02-03 10:00", "2025-02-03 10:00")],
+        ),
+    ],
+    [  # day 4: a re-sent copy of day 2's clients under a name that sorts first, a rejected
+        # file (both make the build full), and an ordinary new row
+        (
+            "sales",
+            "2025-02-04.csv",
+            [sale("S9", "C1", "90.00", "2025-02-04 12:00")],
         ),
     ],
 ]
+# day 1 has nothing to build on; day 4's re-sent copy changes which file's rows load
+EXPECTED_MODES = ["full", "incremental", "incremental", "full"]
 
 
 def land_batch(landing: Path, batch: list[tuple[str, str, list[dict]]]) -> None:
@@ -146,7 +271,7 @@ def land_batch(landing: Path, batch: list[tuple[str, str, list[dict]]]) -> None:
 
 def land_extras(landing: Path, day: int) -> None:
     """Files that are not plain batches: a copy sorting first, a rejected file."""
-    if day == 3:
+    if day == 4:
         original = landing / "clients" / "2025-02-02.csv"
         (landing / "clients" / "2025-02-01_resend.csv").write_bytes(original.read_bytes())
         (landing / "sales" / "2025-02-03_manual.csv").write_text(
@@ -182,36 +307,48 @@ def tables(path: Path) -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def incremental_and_full(tmp_path_factory):
+    """Per day: the instance refreshed batch by batch, and a fresh instance refreshed once
+    with every file landed so far (always a full build)."""
     root = tmp_path_factory.mktemp("incremental")
-    step = Settings(
-        landing=root / "a" / "landing",
-        warehouse=root / "a" / "wh.duckdb",
-        reports_dir=root / "a" / "reports",
-    )
-    once = Settings(
-        landing=root / "b" / "landing",
-        warehouse=root / "b" / "wh.duckdb",
-        reports_dir=root / "b" / "reports",
-    )
+
+    def instance(name: str) -> Settings:
+        return Settings(
+            landing=root / name / "landing",
+            warehouse=root / name / "wh.duckdb",
+            reports_dir=root / name / "reports",
+        )
+
+    step = instance("stepwise")
+    days = []
     for day, batch in enumerate(BATCHES, 1):
         land_batch(step.landing, batch)
         land_extras(step.landing, day)
-        refresh(step)
-        land_batch(once.landing, batch)
-        land_extras(once.landing, day)
-    refresh(once)
-    return tables(step.warehouse), tables(once.warehouse), once.warehouse
+        plan = refresh(step)
+        once = instance(f"full-{day}")
+        for earlier in range(1, day + 1):
+            land_batch(once.landing, BATCHES[earlier - 1])
+            land_extras(once.landing, earlier)
+        assert refresh(once).full_refresh
+        days.append((plan, tables(step.warehouse), tables(once.warehouse)))
+    return days, once.warehouse
 
 
-def test_every_mart_equals_a_full_refresh(incremental_and_full):
-    stepwise, full, _ = incremental_and_full
-    assert set(stepwise) == set(full)
-    for name in full:
-        assert stepwise[name] == full[name], name
+def test_every_mart_equals_a_full_refresh_after_every_batch(incremental_and_full):
+    days, _ = incremental_and_full
+    for day, (_, stepwise, full) in enumerate(days, 1):
+        assert set(stepwise) == set(full)
+        for name in full:
+            assert stepwise[name] == full[name], f"day {day}: {name}"
+
+
+def test_batches_of_only_new_files_build_incrementally(incremental_and_full):
+    days, _ = incremental_and_full
+    modes = ["full" if plan.full_refresh else "incremental" for plan, _, _ in days]
+    assert modes == EXPECTED_MODES
 
 
 def test_the_batches_exercised_corrections_deletes_and_flips(incremental_and_full):
-    _, _, warehouse = incremental_and_full
+    _, warehouse = incremental_and_full
     with duckdb.connect(str(warehouse), read_only=True) as con:
         sales = dict(
             con.execute("select sale_id, amount from marts.fct_sales order by sale_id").fetchall()
@@ -230,14 +367,41 @@ def test_the_batches_exercised_corrections_deletes_and_flips(incremental_and_ful
         quarantined = con.execute(
             "select file_name, row_number, column_name from audit.audit_quarantined_rows"
         ).fetchall()
-    # S1 was cancelled on day 2; S2's day-3 version is the refund-corrected -20.00
+        deals = dict(con.execute("select deal_key, realizations from marts.fct_deals").fetchall())
+        (v77,) = con.execute(
+            "select chain_client_id from marts.fct_visits where visit_id = 'V77'"
+        ).fetchone()
+        numbers = dict(
+            con.execute(
+                "select activation_id, activation_number from marts.fct_promo_activations"
+            ).fetchall()
+        )
+        (m1,) = con.execute(
+            "select sent_at_utc from marts.fct_sms_messages where message_id = 'M1'"
+        ).fetchone()
+        attributed = con.execute(
+            "select activity_id, sale_id from marts.fct_attributed_sales order by 1, 2"
+        ).fetchall()
+    # S1 was cancelled on day 2; S2's day-3 version is the refund-corrected -20.00; S7 was
+    # deleted on day 3; S8 moved from deal D7 to D1 on day 2
     assert sales == {
         "S2": Decimal("-20.00"),
         "S3": Decimal("300.50"),
         "S4": Decimal("400.00"),
         "S5": Decimal("50.00"),
         "S6": Decimal("60.00"),
+        "S8": Decimal("80.00"),
+        "S9": Decimal("90.00"),
     }
+    assert deals["D7"] == 0 and deals["D1"] == 3
+    # A7 deleted: V77's first appointment is C2's A8, and C2 is C1's chain client
+    assert v77 == md5(b"phone:79001111111").hexdigest()
+    # C2 joined C1: PA2 (09:30) is the chain client's second activation of P1 after PA1
+    assert numbers == {"PA1": 1, "PA2": 2, "PA3": 1}
+    # C4's record (Asia/Yekaterinburg, +05:00) arrived after M1: 10:00 local is 05:00 UTC
+    assert str(m1) == "2025-02-01 05:00:00"
+    # AC1 (C2, 30 Jan) attributes C2's S2 and, through the merge, C1's S9
+    assert attributed == [("AC1", "S2"), ("AC1", "S9")]
     # C3's record was deleted on day 2: its sale keeps the key client:C3
     assert chain["S3"] == md5(b"client:C3").hexdigest()
     # day 2 moved C2 onto C1's phone; day 3's older version of C2 does not undo it

@@ -25,6 +25,7 @@ from .ledger import LOADED, LedgerRecord
 log = logging.getLogger("crm_analytics.ingest")
 
 SCHEMA = "raw"
+NEW_FILES_SCHEMA = "raw_new"
 LEDGER_TABLE = "ingested_files"
 
 _LEDGER_SCHEMA = pa.schema(
@@ -76,6 +77,31 @@ def write_raw_views(con: duckdb.DuckDBPyConnection, state_dir: Path) -> None:
         raise
 
 
+def write_new_file_views(
+    con: duckdb.DuckDBPyConnection, state_dir: Path, new_files: dict[str, set[str]]
+) -> None:
+    """`raw_new.<entity>`: the rows of only the given loaded files (those landed since the
+    last build), which an incremental build parses; `raw.<entity>` stays every file."""
+    state_dir = Path(state_dir).absolute()
+    records = ledger.load_all(state_dir)
+    contract = entities()
+    con.begin()
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {NEW_FILES_SCHEMA}")
+        for name in ENTITY_NAMES:
+            wanted = new_files.get(name, set())
+            loaded = [
+                r
+                for r in records
+                if r.entity == name and r.status == LOADED and r.file_name in wanted
+            ]
+            con.execute(_view_sql(contract[name], loaded, state_dir, NEW_FILES_SCHEMA))
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
 def _write_ledger_table(con: duckdb.DuckDBPyConnection, records: list[LedgerRecord]) -> None:
     def utc(text: str) -> datetime:
         return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
@@ -101,7 +127,7 @@ def _write_ledger_table(con: duckdb.DuckDBPyConnection, records: list[LedgerReco
         con.unregister("__crm_ingest_ledger")
 
 
-def _empty_view_sql(entity: Entity) -> str:
+def _empty_view_sql(entity: Entity, schema: str) -> str:
     cols = [f"CAST(NULL AS VARCHAR) AS {ident(c)}" for c in entity.column_names]
     cols += [
         f"CAST(NULL AS VARCHAR) AS {SOURCE_FILE}",
@@ -109,11 +135,13 @@ def _empty_view_sql(entity: Entity) -> str:
         f"CAST(NULL AS TIMESTAMP) AS {INGESTED_AT}",
     ]
     return (
-        f"CREATE OR REPLACE VIEW {SCHEMA}.{ident(entity.name)} AS SELECT {', '.join(cols)} LIMIT 0"
+        f"CREATE OR REPLACE VIEW {schema}.{ident(entity.name)} AS SELECT {', '.join(cols)} LIMIT 0"
     )
 
 
-def _view_sql(entity: Entity, loaded: list[LedgerRecord], state_dir: Path) -> str:
+def _view_sql(
+    entity: Entity, loaded: list[LedgerRecord], state_dir: Path, schema: str = SCHEMA
+) -> str:
     # Files sharing a schema are read by one read_parquet (no union_by_name: that would
     # open every footer each time the view is bound); schemas differ only by drift columns.
     by_schema: dict[tuple[str, ...], list[str]] = defaultdict(list)
@@ -131,7 +159,7 @@ def _view_sql(entity: Entity, loaded: list[LedgerRecord], state_dir: Path) -> st
         by_schema[r.extra_columns].append(str(path))
         extras.update(dict.fromkeys(r.extra_columns))
     if not by_schema:
-        return _empty_view_sql(entity)
+        return _empty_view_sql(entity, schema)
 
     reads = [
         "SELECT * FROM read_parquet(["
@@ -147,7 +175,7 @@ def _view_sql(entity: Entity, loaded: list[LedgerRecord], state_dir: Path) -> st
     ]
     prefix = literal(str(state_dir) + "/")
     return (
-        f"CREATE OR REPLACE VIEW {SCHEMA}.{ident(entity.name)} AS\n"
+        f"CREATE OR REPLACE VIEW {schema}.{ident(entity.name)} AS\n"
         f"SELECT {', '.join(select)}\n"
         f"FROM ({' UNION ALL BY NAME '.join(reads)}) AS p\n"
         "JOIN (\n"

@@ -58,7 +58,11 @@ with
 
 source as (
 
+    {%- if is_incremental() %}
+    {{ new_raw_rows(entity) }}
+    {%- else %}
     select * from {{ source('raw', entity) }}
+    {%- endif %}
 
 ),
 
@@ -101,7 +105,9 @@ final as (
             {%- for reason, condition in issues.warning %}{% do warning.append(condition) %}{% endfor -%}
         {%- endfor %}
         not ({{ quarantine | join(' or ') if quarantine else 'false' }}) as _is_valid,
-        ({{ warning | join(' or ') if warning else 'false' }}) as _has_warnings
+        ({{ warning | join(' or ') if warning else 'false' }}) as _has_warnings,
+        -- which build parsed the row: an incremental build's changed scopes start from it
+        '{{ invocation_id }}' as _dbt_invocation_id
     from typed
 
 )
@@ -116,6 +122,10 @@ select * from final
 {%- for entity in contract_entities() -%}
     {#- a quarantined row is not loaded, so its optional values are not warned about -#}
     {%- set flag = 'not _is_valid' if severity == 'quarantine' else '_is_valid and _has_warnings' -%}
+    {#- an incremental build appends the issues of the rows it parsed -#}
+    {%- if is_incremental() -%}
+        {%- set flag = flag ~ " and _dbt_invocation_id = '" ~ invocation_id ~ "'" -%}
+    {%- endif -%}
     {%- for column in contract_columns(entity) -%}
         {%- for reason, condition in column_issues(column)[severity] -%}
             {%- do selects.append(

@@ -89,8 +89,9 @@
 
 {#- Valid (not quarantined) rows of a base model with the time zone of their location: the
     current location's zone, or the configured default when the location is unknown or
-    deleted (the row still loads). -#}
-{% macro valid_rows_with_location_timezone(base_model) -%}
+    deleted (the row still loads). With a key and scope: in an incremental build, only the
+    rows whose key is in that changed scope. -#}
+{% macro valid_rows_with_location_timezone(base_model, key=none, scope=none) -%}
     select
         base_rows.*,
         coalesce(locations.timezone, {{ default_timezone() }}) as timezone
@@ -98,4 +99,15 @@
     left join {{ ref('stg_crm__locations') }} as locations
         on base_rows.location_id = locations.location_id
     where base_rows._is_valid
+    {%- if scope %}{{ scope_filter([['base_rows.' ~ key, scope]]) }}{% endif %}
+{%- endmacro %}
+
+{#- A client record's chain-client identity (raw-extracts.md, Chain clients): its phone when
+    that normalises to a valid number, else its valid email, else the record itself. -#}
+{% macro chain_identity_key(phone_digits, email_normalized, client_id) -%}
+    case
+        when {{ phone_digits }} is not null then 'phone:' || {{ phone_digits }}
+        when {{ email_normalized }} is not null then 'email:' || {{ email_normalized }}
+        else 'client:' || {{ client_id }}
+    end
 {%- endmacro %}

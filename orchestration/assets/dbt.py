@@ -1,8 +1,9 @@
-"""The dbt project as assets: one `dbt build` per refresh (models, seeds, tests, unit tests)."""
+"""The dbt project as assets: one `dbt build` per refresh (models, seeds, data tests)."""
 
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from crm_analytics.build_plan import build_args, prepare_build, record_build
 from crm_analytics.locking import dbt_pid_file
 from orchestration.project import crm_dbt_project
 from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
@@ -20,12 +21,12 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     # downstream models and fails the step, so nothing untested gets published. A fixed
     # per-instance target path keeps dbt's partial parsing warm between refreshes.
     settings = pipeline.settings()
-    # Unit tests check the code, not the data: they run in the test suite, not per refresh.
-    invocation = dbt.cli(
-        ["build", "--exclude", "test_type:unit"],
-        context=context,
-        target_path=settings.dbt_target_dir,
+    whole_project = not context.is_subset
+    plan = prepare_build(settings, whole_project=whole_project)
+    context.log.info(
+        f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})"
     )
+    invocation = dbt.cli(build_args(plan), context=context, target_path=settings.dbt_target_dir)
     # If this process is killed, the next refresh stops the dbt it leaves running.
     pid_file = dbt_pid_file(settings.state_dir)
     pid_file.write_text(f"{invocation.process.pid}\n", encoding="ascii")
@@ -33,3 +34,5 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
         yield from invocation.stream()
     finally:
         pid_file.unlink(missing_ok=True)
+    if whole_project and invocation.is_successful():
+        record_build(settings.state_dir)

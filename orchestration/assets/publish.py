@@ -18,7 +18,7 @@ PUBLISHED_MODEL_PREFIXES = ("dim_", "fct_", "rpt_", "audit_")
 )
 def published_warehouse(context: AssetExecutionContext, pipeline: PipelineSettings):
     settings = pipeline.settings()
-    result = publish(settings.work_db, settings.warehouse)
+    result = publish(settings.serving_db, settings.warehouse)
     context.log.info(f"published {len(result.tables)} tables to {result.warehouse}")
     return MaterializeResult(
         metadata={

@@ -1,26 +1,39 @@
 -- Every client_id seen anywhere (client records and facts) mapped to its chain client. A fact
 -- whose client_id has no current client record keeps the key client:<client_id>.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['client_id', 'client_ids']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 client_records as (
 
     select * from {{ ref('int_clients_keyed') }}
+    where true{{ scope_filter([['client_id', 'client_ids']]) }}
 
 ),
 
 fact_client_ids as (
 
     select client_id from {{ ref('stg_crm__appointments') }}
+    where true{{ scope_filter([['client_id', 'client_ids']]) }}
     union
     select client_id from {{ ref('stg_crm__deals') }}
+    where true{{ scope_filter([['client_id', 'client_ids']]) }}
     union
     select client_id from {{ ref('stg_crm__sales') }}
+    where true{{ scope_filter([['client_id', 'client_ids']]) }}
     union
     select client_id from {{ ref('stg_crm__promo_activations') }}
+    where true{{ scope_filter([['client_id', 'client_ids']]) }}
     union
     select client_id from {{ ref('stg_crm__activities') }}
+    where true{{ scope_filter([['client_id', 'client_ids']]) }}
     union
     select client_id from {{ ref('stg_crm__sms_messages') }}
+    where true{{ scope_filter([['client_id', 'client_ids']]) }}
 
 ),
 

@@ -1,11 +1,18 @@
 -- Current client records with their chain-client identity key (raw-extracts.md, Chain
 -- clients): phone when it normalises to a valid number, else a valid email, else the record.
 -- Each record has exactly one key; there is no transitive merging.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['client_id', 'clients']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 clients as (
 
     select * from {{ ref('stg_crm__clients') }}
+    where true{{ scope_filter([['client_id', 'clients']]) }}
 
 ),
 
@@ -13,11 +20,7 @@ keyed as (
 
     select
         *,
-        case
-            when phone_digits is not null then 'phone:' || phone_digits
-            when email_normalized is not null then 'email:' || email_normalized
-            else 'client:' || client_id
-        end as identity_key
+        {{ chain_identity_key('phone_digits', 'email_normalized', 'client_id') }} as identity_key
     from clients
 
 ),

@@ -1,10 +1,17 @@
 -- Client records (one location's database each) with the chain client they belong to.
 -- Contact data stays in dim_clients.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['client_id', 'clients']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 client_records as (
 
     select * from {{ ref('int_clients_keyed') }}
+    where true{{ scope_filter([['client_id', 'clients']]) }}
 
 ),
 

@@ -1,33 +1,44 @@
 -- The chain client database: one row per chain client (raw-extracts.md, Chain clients).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['chain_client_id', 'chain_client_ids']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 client_records as (
 
     select * from {{ ref('int_clients_keyed') }}
+    where true{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
 
 ),
 
 sales as (
 
     select * from {{ ref('fct_sales') }}
+    where true{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
 
 ),
 
 visits as (
 
     select * from {{ ref('fct_visits') }}
+    where true{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
 
 ),
 
 appointments as (
 
     select * from {{ ref('fct_appointments') }}
+    where true{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
 
 ),
 
 sms_messages as (
 
     select * from {{ ref('fct_sms_messages') }}
+    where true{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
 
 ),
 

@@ -1,9 +1,16 @@
 -- One row per current appointment, with its chain client and the promotion's type.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['appointment_id', 'appointments'], ['client_id', 'clients']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 appointments as (
 
     select * from {{ ref('stg_crm__appointments') }}
+    where true{{ scope_filter([['appointment_id', 'appointments'], ['client_id', 'clients']]) }}
 
 ),
 

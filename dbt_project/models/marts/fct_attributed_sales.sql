@@ -1,12 +1,18 @@
 -- Every realization with a client paired with each activity of the same chain client that
 -- occurred at most max_attribution_window_days before the posting (absolute time), at any
 -- store. R5 narrows the window with elapsed_microseconds.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['chain_client_id', 'chain_client_ids']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 sales as (
 
     select * from {{ ref('fct_sales') }}
-    where chain_client_id is not null
+    where chain_client_id is not null{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
 
 ),
 
@@ -37,6 +43,7 @@ client_activities as (
     from activities
     inner join client_ids on activities.client_id = client_ids.client_id
     left join specialists on activities.associate_id = specialists.specialist_id
+    where true{{ scope_filter([['client_ids.chain_client_id', 'chain_client_ids']]) }}
 
 ),
 

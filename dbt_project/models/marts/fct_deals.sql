@@ -1,16 +1,24 @@
 -- One row per deal: every deal record plus every deal key that realizations carry (a deal id
 -- without a record, or a realization without a deal), with its realizations summed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['deal_key', 'deal_keys']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 deals as (
 
     select * from {{ ref('stg_crm__deals') }}
+    where true{{ scope_filter([['deal_id', 'deal_keys']]) }}
 
 ),
 
 sales as (
 
     select * from {{ ref('fct_sales') }}
+    where true{{ scope_filter([['deal_key', 'deal_keys']]) }}
 
 ),
 

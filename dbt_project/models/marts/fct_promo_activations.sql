@@ -1,6 +1,12 @@
 -- One row per activation with its code's attributes, the client's nth activation of the code
 -- (all time, by time then activation_id) and whether the client was new at the code's
 -- location (no realization there, by any of their records, before this activation).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['chain_client_id', 'chain_client_ids']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 activations as (
@@ -24,6 +30,7 @@ client_ids as (
 sales as (
 
     select * from {{ ref('fct_sales') }}
+    where true{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
 
 ),
 
@@ -55,6 +62,7 @@ joined as (
     from activations
     left join promo_codes on activations.promo_code_id = promo_codes.promo_code_id
     left join client_ids on activations.client_id = client_ids.client_id
+    where true{{ scope_filter([['client_ids.chain_client_id', 'chain_client_ids']]) }}
 
 ),
 

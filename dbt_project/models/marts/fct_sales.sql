@@ -1,11 +1,17 @@
 -- Realizations: current, not deleted sales with status posted (reports.md). A realization
 -- without a deal is a deal of its own (deal_key).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['sale_id', 'sales'], ['client_id', 'clients']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 sales as (
 
     select * from {{ ref('stg_crm__sales') }}
-    where status = 'posted'
+    where status = 'posted'{{ scope_filter([['sale_id', 'sales'], ['client_id', 'clients']]) }}
 
 ),
 

@@ -1,8 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['message_id', 'sms_messages'], ['client_id', 'clients']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 messages as (
 
     select * from {{ ref('stg_crm__sms_messages') }}
+    where true{{ scope_filter([['message_id', 'sms_messages'], ['client_id', 'clients']]) }}
 
 ),
 

@@ -1,11 +1,18 @@
 -- One row per visit (appointments sharing visit_id). A visit happened when one of its
 -- appointments arrived; its time is the earliest arrived starts_at, its client that of the
 -- earliest arrived appointment (reports.md, common rules).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['visit_id', 'visit_ids']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 appointments as (
 
     select * from {{ ref('fct_appointments') }}
+    where true{{ scope_filter([['visit_id', 'visit_ids']]) }}
 
 ),
 

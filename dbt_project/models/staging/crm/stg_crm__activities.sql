@@ -1,8 +1,14 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['activity_id', 'activities']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as (
 
-    {{ valid_rows_with_location_timezone('base_crm__activities') }}
+    {{ valid_rows_with_location_timezone('base_crm__activities', 'activity_id', 'activities') }}
 
 ),
 

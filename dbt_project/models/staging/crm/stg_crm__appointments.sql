@@ -1,8 +1,14 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['appointment_id', 'appointments']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as (
 
-    {{ valid_rows_with_location_timezone('base_crm__appointments') }}
+    {{ valid_rows_with_location_timezone('base_crm__appointments', 'appointment_id', 'appointments') }}
 
 ),
 

@@ -1,8 +1,14 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['client_id', 'clients']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as (
 
-    {{ valid_rows_with_location_timezone('base_crm__clients') }}
+    {{ valid_rows_with_location_timezone('base_crm__clients', 'client_id', 'clients') }}
 
 ),
 

@@ -1,8 +1,14 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['deal_id', 'deals']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as (
 
-    {{ valid_rows_with_location_timezone('base_crm__deals') }}
+    {{ valid_rows_with_location_timezone('base_crm__deals', 'deal_id', 'deals') }}
 
 ),
 

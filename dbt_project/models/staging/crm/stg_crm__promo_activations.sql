@@ -1,9 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['activation_id', 'promo_activations']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as (
 
     select * from {{ ref('base_crm__promo_activations') }}
-    where _is_valid
+    where _is_valid{{ scope_filter([['activation_id', 'promo_activations']]) }}
 
 ),
 

@@ -1,9 +1,15 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='scoped_replace',
+    replace_scope=[['message_id', 'sms_messages']]
+) }}
+-- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as (
 
     select * from {{ ref('base_crm__sms_messages') }}
-    where _is_valid
+    where _is_valid{{ scope_filter([['message_id', 'sms_messages']]) }}
 
 ),
 
