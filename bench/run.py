@@ -126,25 +126,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "data")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "results")
     parser.add_argument("--smoke", action="store_true", help="CI: check it runs, not targets")
+    parser.add_argument(
+        "--landing-from",
+        type=Path,
+        help="reuse extracts generated before with the same --scale/--seed/--months "
+        "(hard-linked, not generated again)",
+    )
     args = parser.parse_args(argv)
 
     work = args.work / f"scale-{args.scale:g}"
     shutil.rmtree(work, ignore_errors=True)
     landing, spare = work / "landing", work / "next-day"
-    generated = measure(
-        [
-            str(BIN / "crm-analytics"),
-            "generate",
-            "--out",
-            str(landing),
-            "--scale",
-            str(args.scale),
-            "--seed",
-            str(args.seed),
-            "--months",
-            str(args.months),
-        ]
-    )
+    if args.landing_from:
+        work.mkdir(parents=True)
+        subprocess.run(["cp", "-al", str(args.landing_from), str(landing)], check=True)
+        generated = Measured(0.0, 0)
+    else:
+        generated = measure(
+            [
+                str(BIN / "crm-analytics"),
+                "generate",
+                "--out",
+                str(landing),
+                "--scale",
+                str(args.scale),
+                "--seed",
+                str(args.seed),
+                "--months",
+                str(args.months),
+            ]
+        )
     last_day = hold_back_last_day(landing, spare)
     floor, floor_rows = floor_seconds(landing)
 

@@ -16,18 +16,56 @@
 {% endmacro %}
 
 {#- True when any (column, scope) pair holds: column's value is in that changed scope. -#}
-{% macro scope_predicate(pairs) -%}
+{% macro scope_predicate(pairs, scopes_relation=none) -%}
     {%- set conditions = [] -%}
     {%- for column, scope in pairs -%}
-        {%- do conditions.append(in_scope(column, scope)) -%}
+        {%- do conditions.append(in_scope(column, scope, scopes_relation)) -%}
     {%- endfor -%}
     ({{ conditions | join(' or ') }})
 {%- endmacro %}
 
-{% macro in_scope(column, scope) -%}
+{% macro in_scope(column, scope, scopes_relation=none) -%}
     {{ column }} in (
-        select scope_value from {{ ref('int_scopes_changed') }} where scope = '{{ scope }}'
+        select scope_value from {{ scopes_relation or ref('int_scopes_changed') }}
+        where scope = '{{ scope }}'
     )
+{%- endmacro %}
+
+{#- Data tests in an incremental `dbt build` audit what the build changed: a test of a model
+    with a replace_scope reads only that model's rows in the changed scope. Every other row
+    is as the previous build left it, and that build's tests passed (build_plan makes a
+    build after a failed one full). Full builds and `dbt test` read every row. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set scope = changed_scope_of(relation) -%}
+    {%- if scope -%}
+        {%- set where = ('(' ~ where ~ ') and ' if where else '') ~ scope -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro changed_scope_of(relation) -%}
+    {%- if not execute or flags.FULL_REFRESH or flags.WHICH != 'build' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set models = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | list -%}
+    {%- set scopes = models | selectattr('name', 'equalto', 'int_scopes_changed') | first -%}
+    {%- for node in models -%}
+        {%- set pairs = node.config.get('replace_scope') -%}
+        {%- if pairs and node.alias == relation.identifier and node.schema == relation.schema -%}
+            {%- set scopes_relation = api.Relation.create(
+                database=scopes.database, schema=scopes.schema, identifier=scopes.alias) -%}
+            {{ return(scope_predicate(pairs, scopes_relation)) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
 {%- endmacro %}
 
 {#- In an incremental build, the rows of a model's scope only: `where`-less callers add

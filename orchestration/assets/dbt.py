@@ -23,9 +23,7 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     settings = pipeline.settings()
     whole_project = not context.is_subset
     plan = prepare_build(settings, whole_project=whole_project)
-    context.log.info(
-        f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})"
-    )
+    context.log.info(f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})")
     invocation = dbt.cli(build_args(plan), context=context, target_path=settings.dbt_target_dir)
     # If this process is killed, the next refresh stops the dbt it leaves running.
     pid_file = dbt_pid_file(settings.state_dir)
