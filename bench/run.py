@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         help="reuse extracts generated before with the same --scale/--seed/--months "
         "(hard-linked, not generated again)",
     )
+    parser.add_argument(
+        "--refresh-only", action="store_true", help="measure the refreshes, skip the reports"
+    )
     args = parser.parse_args(argv)
 
     work = args.work / f"scale-{args.scale:g}"
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             "select location_id from marts.fct_visits group by 1 order by count(*) desc limit 1"
         ).fetchone()
     reports = {}
-    for name in REPORTS:
+    for name in () if args.refresh_only else REPORTS:
         extra = report_args(name, start, end, location)
         ours = measure(
             [

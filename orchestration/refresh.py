@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 from dagster import DagsterEventType, DagsterInstance
 
+from crm_analytics.build_plan import plan_path
 from crm_analytics.config import Settings
 from crm_analytics.locking import refresh_lock
 from orchestration.project import ensure_manifest
@@ -28,6 +29,7 @@ class RefreshSummary:
     models_built: int = 0
     tests_passed: int = 0
     tests_failed: int = 0
+    build: str | None = None  # "full: why" or "incremental: why" when dbt ran
     published: str | None = None
     report_files: int = 0
     log: str | None = None
@@ -43,6 +45,8 @@ class RefreshSummary:
             f"  dbt: {self.models_built} models built, {self.tests_passed} tests passed, "
             f"{self.tests_failed} failed",
         ]
+        if self.build:
+            out.append(f"  build: {self.build}")
         if self.published:
             out.append(f"  published: {self.published}")
         out.append(f"  report files: {self.report_files}")
@@ -77,6 +81,8 @@ def _run(settings: Settings, lock_wait_seconds: float) -> RefreshSummary:
     log_dir = settings.state_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"refresh-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    plan_file = plan_path(settings.state_dir)
+    plan_file.unlink(missing_ok=True)
     with (
         open(log_path, "w", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
@@ -92,6 +98,8 @@ def _run(settings: Settings, lock_wait_seconds: float) -> RefreshSummary:
         )
     summary = _summarise(settings, result)
     summary.log = str(log_path)
+    if plan_file.exists():
+        summary.build = plan_file.read_text(encoding="utf-8").strip()
     return summary
 
 

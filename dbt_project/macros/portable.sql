@@ -127,3 +127,16 @@
     {#- exact decimals; 12 places keep any realistic input exactly (DECISIONS.md) -#}
     decimal(38, 12)
 {%- endmacro %}
+
+{#- `materialized` for a CTE read more than once that must be computed once (DuckDB and
+    Postgres inline CTEs by default); Spark has no such hint and caches on its own terms. -#}
+{% macro materialized_cte() -%}
+    {{ return(adapter.dispatch('materialized_cte', 'crm_analytics')()) }}
+{%- endmacro %}
+
+{% macro default__materialized_cte() -%}
+    materialized
+{%- endmacro %}
+
+{% macro spark__materialized_cte() -%}
+{%- endmacro %}

@@ -2,7 +2,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='scoped_replace',
-    replace_scope=[['appointment_id', 'appointments'], ['client_id', 'clients']]
+    replace_scope=[['appointment_id', 'appointment_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}
 with
@@ -10,7 +10,7 @@ with
 appointments as (
 
     select * from {{ ref('stg_crm__appointments') }}
-    where true{{ scope_filter([['appointment_id', 'appointments'], ['client_id', 'clients']]) }}
+    where true{{ scope_filter([['appointment_id', 'appointment_ids']]) }}
 
 ),
 

@@ -4,7 +4,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='scoped_replace',
-    replace_scope=[['chain_client_id', 'chain_client_ids']]
+    replace_scope=[['chain_client_id', 'attribution_chain_client_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}
 with
@@ -12,7 +12,7 @@ with
 sales as (
 
     select * from {{ ref('fct_sales') }}
-    where chain_client_id is not null{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
+    where chain_client_id is not null{{ scope_filter([['chain_client_id', 'attribution_chain_client_ids']]) }}
 
 ),
 
@@ -43,7 +43,7 @@ client_activities as (
     from activities
     inner join client_ids on activities.client_id = client_ids.client_id
     left join specialists on activities.associate_id = specialists.specialist_id
-    where true{{ scope_filter([['client_ids.chain_client_id', 'chain_client_ids']]) }}
+    where true{{ scope_filter([['client_ids.chain_client_id', 'attribution_chain_client_ids']]) }}
 
 ),
 

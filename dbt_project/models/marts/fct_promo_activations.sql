@@ -4,7 +4,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='scoped_replace',
-    replace_scope=[['chain_client_id', 'chain_client_ids']]
+    replace_scope=[['chain_client_id', 'activation_chain_client_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}
 with
@@ -30,7 +30,7 @@ client_ids as (
 sales as (
 
     select * from {{ ref('fct_sales') }}
-    where true{{ scope_filter([['chain_client_id', 'chain_client_ids']]) }}
+    where true{{ scope_filter([['chain_client_id', 'activation_chain_client_ids']]) }}
 
 ),
 
@@ -62,7 +62,7 @@ joined as (
     from activations
     left join promo_codes on activations.promo_code_id = promo_codes.promo_code_id
     left join client_ids on activations.client_id = client_ids.client_id
-    where true{{ scope_filter([['client_ids.chain_client_id', 'chain_client_ids']]) }}
+    where true{{ scope_filter([['client_ids.chain_client_id', 'activation_chain_client_ids']]) }}
 
 ),
 

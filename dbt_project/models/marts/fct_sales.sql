@@ -3,7 +3,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='scoped_replace',
-    replace_scope=[['sale_id', 'sales'], ['client_id', 'clients']]
+    replace_scope=[['sale_id', 'sale_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}
 with
@@ -11,7 +11,7 @@ with
 sales as (
 
     select * from {{ ref('stg_crm__sales') }}
-    where status = 'posted'{{ scope_filter([['sale_id', 'sales'], ['client_id', 'clients']]) }}
+    where status = 'posted'{{ scope_filter([['sale_id', 'sale_ids']]) }}
 
 ),
 

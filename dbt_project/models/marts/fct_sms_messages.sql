@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='scoped_replace',
-    replace_scope=[['message_id', 'sms_messages'], ['client_id', 'clients']]
+    replace_scope=[['message_id', 'sms_messages']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}
 with
@@ -9,7 +9,7 @@ with
 messages as (
 
     select * from {{ ref('stg_crm__sms_messages') }}
-    where true{{ scope_filter([['message_id', 'sms_messages'], ['client_id', 'clients']]) }}
+    where true{{ scope_filter([['message_id', 'sms_messages']]) }}
 
 ),
 
