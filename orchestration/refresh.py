@@ -30,6 +30,7 @@ class RefreshSummary:
     tests_passed: int = 0
     tests_failed: int = 0
     build: str | None = None  # "full: why" or "incremental: why" when dbt ran
+    step_seconds: dict[str, float] = field(default_factory=dict)
     published: str | None = None
     report_files: int = 0
     log: str | None = None
@@ -47,6 +48,9 @@ class RefreshSummary:
         ]
         if self.build:
             out.append(f"  build: {self.build}")
+        if self.step_seconds:
+            steps = ", ".join(f"{k} {v:.1f}s" for k, v in self.step_seconds.items())
+            out.append(f"  steps: {steps}")
         if self.published:
             out.append(f"  published: {self.published}")
         out.append(f"  report files: {self.report_files}")
@@ -96,11 +100,31 @@ def _run(settings: Settings, lock_wait_seconds: float) -> RefreshSummary:
         result = job.execute_in_process(
             instance=instance, run_config=run_config, raise_on_error=False
         )
+        step_seconds = _step_seconds(instance, result.run_id)
     summary = _summarise(settings, result)
+    summary.step_seconds = step_seconds
     summary.log = str(log_path)
     if plan_file.exists():
         summary.build = plan_file.read_text(encoding="utf-8").strip()
     return summary
+
+
+def _step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
+    """Wall time of each step, in the order steps started."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or entry.step_key is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            started[entry.step_key] = entry.timestamp
+        elif entry.step_key in started and event.event_type in (
+            DagsterEventType.STEP_SUCCESS,
+            DagsterEventType.STEP_FAILURE,
+        ):
+            seconds[entry.step_key] = entry.timestamp - started[entry.step_key]
+    return seconds
 
 
 def _summarise(settings: Settings, result) -> RefreshSummary:
