@@ -41,8 +41,9 @@ def publish(serving_db: Path, warehouse: Path) -> PublishResult:
     try:
         # A writer killed before its checkpoint leaves a WAL beside the file: fold it in, so
         # the single copied file is the whole database.
-        with duckdb.connect(str(serving_db)) as con:
-            con.execute("checkpoint")
+        if serving_db.with_name(serving_db.name + ".wal").exists():
+            with duckdb.connect(str(serving_db)) as con:
+                con.execute("checkpoint")
         shutil.copyfile(serving_db, staging_file)
         with duckdb.connect(str(staging_file), read_only=True) as con:
             tables = _row_counts(con)

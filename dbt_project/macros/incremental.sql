@@ -83,3 +83,10 @@
         select distinct parsed._source_file from {{ this }} as parsed
     )
 {%- endmacro %}
+
+{#- The distinct keys of the valid rows this build parsed into a base model. -#}
+{% macro new_keys(base_model, key) -%}
+    select distinct {{ key }} as scope_value
+    from {{ ref(base_model) }}
+    where _is_valid and _dbt_invocation_id = '{{ invocation_id }}'
+{%- endmacro %}

@@ -1,31 +1,53 @@
--- The keys an incremental build must recompute (see int_scopes_changed, which adds the chain
--- clients): one row per (scope, value), derived from the rows parsed in this build. Every scope is a superset of what
--- changed, drawn from all versions in the base models, so a row that moved (a sale corrected
--- onto another deal, a client record whose phone changed) is recomputed at its old place and
--- its new one. Empty in a full build, which recomputes everything. Each large base model is
--- scanned once (appointments twice), for every scope it feeds.
-{%- set keys = {
-    'clients': 'client_id',
-    'sales': 'sale_id',
-    'deals': 'deal_id',
-    'appointments': 'appointment_id',
-    'activities': 'activity_id',
-    'promo_activations': 'activation_id',
-    'sms_messages': 'message_id',
-} %}
-{%- set new_rows = "_is_valid and _dbt_invocation_id = '" ~ invocation_id ~ "'" %}
+-- The keys an incremental build must recompute (int_scopes_changed adds the chain clients):
+-- one row per (scope, value), derived from the rows parsed in this build. Every scope is a
+-- superset of what changed, drawn from all versions in the base models, so a row that moved
+-- (a sale corrected onto another deal, a client record whose phone changed) is recomputed at
+-- its old place and its new one. Empty in a full build, which recomputes everything. Each
+-- large base model is scanned once (appointments twice), for every scope it feeds.
 with
 
-{% for entity, key in keys.items() %}
-new_{{ entity }} as (
+new_clients as (
 
-    select distinct {{ key }} as scope_value
-    from {{ ref('base_crm__' ~ entity) }}
-    where {{ new_rows }}
+    {{ new_keys('base_crm__clients', 'client_id') }}
 
 ),
 
-{% endfor -%}
+new_sales as (
+
+    {{ new_keys('base_crm__sales', 'sale_id') }}
+
+),
+
+new_deals as (
+
+    {{ new_keys('base_crm__deals', 'deal_id') }}
+
+),
+
+new_appointments as (
+
+    {{ new_keys('base_crm__appointments', 'appointment_id') }}
+
+),
+
+new_activities as (
+
+    {{ new_keys('base_crm__activities', 'activity_id') }}
+
+),
+
+new_promo_activations as (
+
+    {{ new_keys('base_crm__promo_activations', 'activation_id') }}
+
+),
+
+new_sms_messages as (
+
+    {{ new_keys('base_crm__sms_messages', 'message_id') }}
+
+),
+
 -- all versions of changed sales, and every sale of a changed client (its chain client, and
 -- so its deal's, may have changed)
 sales_touched as {{ materialized_cte() }} (
@@ -38,8 +60,8 @@ sales_touched as {{ materialized_cte() }} (
     where
         _is_valid
         and (
-            sale_id in (select scope_value from new_sales)
-            or client_id in (select scope_value from new_clients)
+            sale_id in (select new_sales.scope_value from new_sales)
+            or client_id in (select new_clients.scope_value from new_clients)
         )
 
 ),
@@ -53,8 +75,8 @@ deals_touched as {{ materialized_cte() }} (
     where
         _is_valid
         and (
-            deal_id in (select scope_value from new_deals)
-            or client_id in (select scope_value from new_clients)
+            deal_id in (select new_deals.scope_value from new_deals)
+            or client_id in (select new_clients.scope_value from new_clients)
         )
 
 ),
@@ -69,8 +91,8 @@ sms_touched as {{ materialized_cte() }} (
     where
         _is_valid
         and (
-            message_id in (select scope_value from new_sms_messages)
-            or client_id in (select scope_value from new_clients)
+            message_id in (select new_sms_messages.scope_value from new_sms_messages)
+            or client_id in (select new_clients.scope_value from new_clients)
         )
 
 ),
@@ -84,8 +106,8 @@ appointments_touched as {{ materialized_cte() }} (
     where
         _is_valid
         and (
-            appointment_id in (select scope_value from new_appointments)
-            or client_id in (select scope_value from new_clients)
+            appointment_id in (select new_appointments.scope_value from new_appointments)
+            or client_id in (select new_clients.scope_value from new_clients)
         )
 
 ),
@@ -103,7 +125,7 @@ visit_clients as (
     from {{ ref('base_crm__appointments') }}
     where
         _is_valid
-        and visit_id in (select scope_value from changed_visit_ids)
+        and visit_id in (select changed_visit_ids.scope_value from changed_visit_ids)
 
 ),
 
@@ -113,7 +135,7 @@ activity_clients as (
     from {{ ref('base_crm__activities') }}
     where
         _is_valid
-        and activity_id in (select scope_value from new_activities)
+        and activity_id in (select new_activities.scope_value from new_activities)
 
 ),
 
@@ -123,7 +145,7 @@ activation_clients as (
     from {{ ref('base_crm__promo_activations') }}
     where
         _is_valid
-        and activation_id in (select scope_value from new_promo_activations)
+        and activation_id in (select new_promo_activations.scope_value from new_promo_activations)
 
 ),
 
@@ -178,27 +200,78 @@ changed_deal_keys as (
 
 scopes as (
 
-    {% for entity in keys if entity != 'sms_messages' %}
-    select '{{ entity }}' as scope, scope_value from new_{{ entity }}
+    -- <entity>: keys parsed in this build (stg_crm__<entity>); sale_ids, appointment_ids and
+    -- sms_messages add a changed client's rows (fct_*); each *client_ids scope gets its
+    -- *chain_client_ids in int_scopes_changed
+    select
+        'clients' as scope,
+        scope_value
+    from new_clients
     union all
-    {% endfor -%}
-    -- fct_sales, fct_appointments and fct_sms_messages: changed rows and a changed client's
-    select distinct 'sms_messages' as scope, message_id as scope_value from sms_touched
+    select
+        'sales' as scope,
+        scope_value
+    from new_sales
     union all
-    select distinct 'sale_ids' as scope, sale_id from sales_touched
+    select
+        'deals' as scope,
+        scope_value
+    from new_deals
     union all
-    select distinct 'appointment_ids' as scope, appointment_id from appointments_touched
+    select
+        'appointments' as scope,
+        scope_value
+    from new_appointments
     union all
-    -- each *client_ids scope gets its *chain_client_ids in int_scopes_changed
-    select 'client_ids' as scope, scope_value from affected_client_ids
+    select
+        'activities' as scope,
+        scope_value
+    from new_activities
     union all
-    select 'attribution_client_ids' as scope, scope_value from attribution_client_ids
+    select
+        'promo_activations' as scope,
+        scope_value
+    from new_promo_activations
     union all
-    select 'activation_client_ids' as scope, scope_value from activation_client_ids
+    select distinct
+        'sms_messages' as scope,
+        message_id as scope_value
+    from sms_touched
     union all
-    select 'visit_ids' as scope, scope_value from changed_visit_ids
+    select distinct
+        'sale_ids' as scope,
+        sale_id as scope_value
+    from sales_touched
     union all
-    select 'deal_keys' as scope, scope_value from changed_deal_keys
+    select distinct
+        'appointment_ids' as scope,
+        appointment_id as scope_value
+    from appointments_touched
+    union all
+    select
+        'client_ids' as scope,
+        scope_value
+    from affected_client_ids
+    union all
+    select
+        'attribution_client_ids' as scope,
+        scope_value
+    from attribution_client_ids
+    union all
+    select
+        'activation_client_ids' as scope,
+        scope_value
+    from activation_client_ids
+    union all
+    select
+        'visit_ids' as scope,
+        scope_value
+    from changed_visit_ids
+    union all
+    select
+        'deal_keys' as scope,
+        scope_value
+    from changed_deal_keys
 
 ),
 
@@ -210,9 +283,7 @@ final as (
     from scopes
     where
         scope_value is not null
-        {%- if flags.FULL_REFRESH %}
-        and false
-        {%- endif %}
+        and {{ 'false' if flags.FULL_REFRESH else 'true' }}
 
 )
 
