@@ -1,0 +1,139 @@
+"""When a build may be incremental (crm_analytics/build_plan.py): only new files since a
+complete build of the same project; everything else builds in full."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from crm_analytics import build_plan
+from crm_analytics.build_plan import plan_build, prepare_build, record_build
+from crm_analytics.config import Settings
+from crm_analytics.ingest import ingest, write_raw_views
+from tests.pipeline import write_landing
+
+SALE = {
+    "sale_id": "S1",
+    "location_id": "L1",
+    "amount": "10",
+    "status": "draft",
+    "created_at": "2025-02-01 10:00",
+}
+
+
+@pytest.fixture
+def built(tmp_path) -> Settings:
+    """An instance whose first batch was ingested and recorded as completely built."""
+    settings = Settings(
+        landing=tmp_path / "landing", warehouse=tmp_path / "wh.duckdb", reports_dir=tmp_path
+    )
+    write_landing(
+        settings.landing,
+        {"locations": [{"location_id": "L1", "name": "A"}], "sales": [SALE]},
+        "2025-02-01.csv",
+    )
+    land(settings)
+    assert plan_build(settings.state_dir, settings.work_db).full_refresh
+    record_build(settings.state_dir)
+    return settings
+
+
+def land(settings: Settings) -> None:
+    ingest(settings.landing, settings.state_dir)
+    settings.work_db.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(settings.work_db)) as con:
+        write_raw_views(con, settings.state_dir)
+
+
+def test_first_build_is_full(tmp_path):
+    settings = Settings(
+        landing=tmp_path / "l", warehouse=tmp_path / "w.duckdb", reports_dir=tmp_path
+    )
+    plan = plan_build(settings.state_dir, settings.work_db)
+    assert plan.full_refresh and plan.reason == "no working warehouse yet"
+
+
+def test_only_new_files_build_incrementally_and_parse_just_those(built):
+    write_landing(built.landing, {"sales": [{**SALE, "sale_id": "S2"}]}, "2025-02-02.csv")
+    land(built)
+    plan = prepare_build(built)
+    assert not plan.full_refresh
+    assert plan.new_files["sales"] == {"2025-02-02.csv"}
+    assert plan.new_files["locations"] == set()
+    with duckdb.connect(str(built.work_db), read_only=True) as con:
+        rows = con.execute("select sale_id, _source_file from raw_new.sales").fetchall()
+    assert rows == [("S2", "2025-02-02.csv")]
+
+
+def test_nothing_new_is_an_incremental_build_of_nothing(built):
+    plan = plan_build(built.state_dir, built.work_db)
+    assert not plan.full_refresh and plan.reason == "0 new files since the last build"
+
+
+def test_a_build_that_did_not_finish_makes_the_next_full(built):
+    prepare_build(built)  # forgets the record; a crash now leaves none
+    plan = plan_build(built.state_dir, built.work_db)
+    assert plan.full_refresh and plan.reason == "no record of a complete previous build"
+
+
+def test_a_changed_file_makes_the_build_full(built):
+    path = built.landing / "sales" / "2025-02-01.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("10", "11"), encoding="utf-8")
+    land(built)
+    plan = plan_build(built.state_dir, built.work_db)
+    assert plan.full_refresh
+    assert plan.reason == "sales/2025-02-01.csv is no longer loaded as before"
+
+
+def test_a_resent_copy_sorting_first_makes_the_build_full(built):
+    original = built.landing / "sales" / "2025-02-01.csv"
+    (built.landing / "sales" / "2025-01-31_resend.csv").write_bytes(original.read_bytes())
+    land(built)
+    plan = plan_build(built.state_dir, built.work_db)
+    assert plan.full_refresh and "2025-02-01.csv is no longer loaded" in plan.reason
+
+
+@pytest.mark.parametrize("entity", ["locations", "specialists", "promotions", "promo_codes"])
+def test_a_new_reference_file_makes_the_build_full(built, entity):
+    rows = {
+        "locations": {"location_id": "L2", "name": "B"},
+        "specialists": {"specialist_id": "E1", "location_id": "L1", "name": "Ирина"},
+        "promotions": {
+            "promotion_id": "P1",
+            "location_id": "L1",
+            "name": "Весна",
+            "promotion_type": "discount",
+        },
+        "promo_codes": {
+            "promo_code_id": "C1",
+            "code": "SPRING",
+            "location_id": "L1",
+            "starts_at": "2025-01-01 00:00",
+        },
+    }
+    write_landing(built.landing, {entity: [rows[entity]]}, "2025-02-02.csv")
+    land(built)
+    plan = plan_build(built.state_dir, built.work_db)
+    assert plan.full_refresh and plan.reason.startswith(f"new {entity} extract")
+
+
+def test_a_changed_dbt_project_makes_the_build_full(built, monkeypatch):
+    monkeypatch.setattr(build_plan, "project_fingerprint", lambda: "another project")
+    plan = plan_build(built.state_dir, built.work_db)
+    assert plan.full_refresh and plan.reason == "the dbt project or engine changed"
+
+
+def test_a_full_build_starts_from_an_empty_serving_database(built):
+    built.serving_db.parent.mkdir(parents=True, exist_ok=True)
+    built.serving_db.write_bytes(b"left over")
+    build_plan.forget_build(built.state_dir)
+    assert prepare_build(built).full_refresh
+    assert not built.serving_db.exists()
+
+
+def test_a_selection_is_full_and_keeps_the_serving_database(built):
+    built.serving_db.write_bytes(b"other marts")
+    plan = prepare_build(built, whole_project=False)
+    assert plan.full_refresh and plan.reason == "a selection of models was requested"
+    assert built.serving_db.read_bytes() == b"other marts"
+    assert not build_plan.record_path(built.state_dir).exists()
