@@ -107,7 +107,7 @@ def test_rejected_copy_is_rejected_without_parsing(tmp_path: Path, monkeypatch) 
     land(tmp_path, "clients", "a.csv", bad)
     run(tmp_path)
     land(tmp_path, "clients", "b.csv", bad)
-    monkeypatch.setattr(run_module, "ingest_file", _fail)
+    monkeypatch.setattr(run_module, "parse", _fail)
     result = run(tmp_path)
     assert [r.reason for r in result.rejected] == [
         "missing required columns: location_id, registered_at, updated_at"

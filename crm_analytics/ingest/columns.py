@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from crm_analytics.contract import Entity
 
@@ -19,7 +20,9 @@ METADATA_COLUMNS = (SOURCE_FILE, ROW_NUMBER, INGESTED_AT)
 RESERVED_COLUMNS = frozenset((*METADATA_COLUMNS, PARQUET_FILE))
 
 
+@lru_cache(maxsize=4096)
 def normalise_header(name: str) -> str:
+    # cached: JSON Lines files repeat the same keys on every line
     return name.strip().lower()
 
 

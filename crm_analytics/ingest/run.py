@@ -22,10 +22,10 @@ from crm_analytics.contract import ENTITY_NAMES, Entity, entities
 from . import ledger
 from .atomic import remove_stale_temporaries, state_lock
 from .discover import TEXT_FORMATS, IgnoredPath, LandedFile, discover
-from .errors import Rejected
 from .hashing import FileDigest, digest_file
 from .ledger import DUPLICATE, LOADED, REJECTED, LedgerRecord, Status
-from .rawzone import Parsed, ingest_file, parquet_relpath, parquet_rows
+from .parallel import Prefetch, parse
+from .rawzone import parquet_relpath, parquet_rows
 
 log = logging.getLogger("crm_analytics.ingest")
 
@@ -98,8 +98,16 @@ def ingest(landing: Path, state_dir: Path, *, now: datetime | None = None) -> In
         ]:
             log.info("removed temporary file left by an interrupted run: %s", stale)
         contract = entities()
-        for name in ENTITY_NAMES:
-            _EntityRun(state_dir, contract[name], now, result).run(discovery.files[name])
+        runs = [_EntityRun(state_dir, contract[name], now, result) for name in ENTITY_NAMES]
+        for run in runs:
+            run.check(discovery.files[run.entity.name])
+        prefetch = Prefetch()
+        try:
+            prefetch.start((job for run in runs for job in run.new_content_jobs()), now)
+            for run in runs:
+                run.finish(prefetch)
+        finally:
+            prefetch.close()
     log.info("ingest finished: %s", result.totals)
     return result
 
@@ -130,14 +138,35 @@ class _EntityRun:
         self.landed: dict[str, LandedFile] = {}
         self.pending: dict[str, tuple[LandedFile, FileDigest]] = {}  # new or changed content
         self.touched: dict[str, str] = {}  # content hashes to re-resolve -> first name seen
+        self.prefetch: Prefetch | None = None
 
-    def run(self, files: list[LandedFile]) -> None:
+    def check(self, files: list[LandedFile]) -> None:
         for landed in files:
             self._check(landed)
         self._touch_inconsistent()
+
+    def new_content_jobs(self) -> list[tuple[Entity, LandedFile, FileDigest, Path]]:
+        """The parses _resolve will ask for first: per content the ledger has never seen and
+        per format, its lexically first new name."""
+        known = {r.file_hash for r in self.records.values() if r.file_name not in self.pending}
+        jobs: dict[tuple[str, str], tuple[Entity, LandedFile, FileDigest, Path]] = {}
+        for name in sorted(self.pending):
+            landed, digest = self.pending[name]
+            parquet = self._parquet(digest.sha256)
+            if digest.sha256 in known or parquet.exists():
+                continue
+            jobs.setdefault((digest.sha256, landed.format), (self.entity, landed, digest, parquet))
+        return list(jobs.values())
+
+    def finish(self, prefetch: Prefetch | None = None) -> None:
+        self.prefetch = prefetch
         for file_hash in sorted(self.touched, key=self.touched.__getitem__):
             self._resolve(file_hash)
         self._save_changes()
+
+    def run(self, files: list[LandedFile]) -> None:
+        self.check(files)
+        self.finish()
 
     def _label(self, name: str) -> str:
         return f"{self.entity.name}/{name}"
@@ -201,16 +230,16 @@ class _EntityRun:
         self._touch(digest.sha256, landed.name)
 
     def _parse(self, landed: LandedFile, digest: FileDigest) -> _Content:
-        try:
-            parsed: Parsed = ingest_file(
-                self.entity,
-                landed,
-                self._parquet(digest.sha256),
-                bad_utf8_line=digest.bad_utf8_line,
-                ingested_at=self.now,
+        outcome = self.prefetch.take(self.entity, landed) if self.prefetch else None
+        if outcome is None:
+            outcome = parse(
+                self.entity, landed, self._parquet(digest.sha256), digest.bad_utf8_line, self.now
             )
-        except Rejected as e:
-            return _Content(e.columns, (), reason=e.reason)
+        parsed, rejected = outcome
+        if rejected is not None:
+            reason, columns = rejected
+            return _Content(columns, (), reason=reason)
+        assert parsed is not None
         return _Content(parsed.columns, parsed.extra_columns, rows=parsed.rows)
 
     def _resolve(self, file_hash: str) -> None:

@@ -1,0 +1,85 @@
+"""Parse new contents in worker processes while the ledger logic stays sequential.
+
+Parsing a landed file (CSV, xlsx, JSON Lines -> Parquet) is independent of every other file
+and, for xlsx and JSON Lines, Python-bound: a full load of a year of daily extracts spends
+most of its ingest time there. `Prefetch` starts the parses of contents the ledger has never
+seen in a process pool; `_EntityRun._parse` then takes the finished result instead of parsing
+itself. Everything else (statuses, duplicates, manifests, their order) is decided exactly as
+before, one entity at a time.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+from crm_analytics.contract import Entity
+
+from .discover import LandedFile
+from .errors import Rejected
+from .hashing import FileDigest
+from .rawzone import Parsed, ingest_file
+
+# Below this many parses, starting worker processes costs more than it saves.
+MIN_PARALLEL_PARSES = 8
+# (parsed, None) or (None, (reason, columns)): plain data, since an exception's extra
+# attributes do not survive pickling
+Outcome = tuple[Parsed | None, tuple[str, tuple[str, ...]] | None]
+
+
+def workers() -> int:
+    configured = os.environ.get("CRM_INGEST_WORKERS")
+    if configured:
+        return max(1, int(configured))
+    return min(os.cpu_count() or 1, 4)
+
+
+def parse(
+    entity: Entity, landed: LandedFile, dest: Path, bad_utf8_line: int | None, now: datetime
+) -> Outcome:
+    """ingest_file with its rejection returned rather than raised."""
+    try:
+        return ingest_file(entity, landed, dest, bad_utf8_line=bad_utf8_line, ingested_at=now), None
+    except Rejected as e:
+        return None, (e.reason, e.columns)
+
+
+class Prefetch:
+    """Parses submitted up front; `take` hands each result over once."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: dict[tuple[str, str], Future[Outcome]] = {}
+
+    def start(
+        self, jobs: Iterable[tuple[Entity, LandedFile, FileDigest, Path]], now: datetime
+    ) -> None:
+        jobs = list(jobs)
+        if len(jobs) < MIN_PARALLEL_PARSES or workers() < 2:
+            return
+        # spawn, not fork: the caller may be a threaded process (Dagster, dbt's runner)
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers(), mp_context=multiprocessing.get_context("spawn")
+        )
+        # largest first, so the pool does not end waiting on one big file
+        for entity, landed, digest, dest in sorted(jobs, key=lambda j: -j[1].size):
+            key = (entity.name, landed.name)
+            self._futures[key] = self._pool.submit(
+                parse, entity, landed, dest, digest.bad_utf8_line, now
+            )
+
+    def take(self, entity: Entity, landed: LandedFile) -> Outcome | None:
+        future = self._futures.pop((entity.name, landed.name), None)
+        return None if future is None else future.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            # a parse nobody took (the ledger logic decided otherwise) still finishes: its
+            # Parquet is written atomically under its content hash, so it is harmless
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._futures.clear()
