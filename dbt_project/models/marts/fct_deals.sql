@@ -44,18 +44,11 @@ realizations as (
 
 ),
 
-deal_keys as (
-
-    select deal_id as deal_key from deals
-    union
-    select deal_key from realizations
-
-),
-
 final as (
 
+    -- a full outer join: every deal record and every realized deal key, matched once
     select
-        deal_keys.deal_key,
+        coalesce(deals.deal_id, realizations.deal_key) as deal_key,
         coalesce(deals.deal_id, realizations.deal_id) as deal_id,
         deals.deal_id is not null as has_deal_record,
         coalesce(deal_clients.chain_client_id, realizations.sales_chain_client_id)
@@ -69,9 +62,8 @@ final as (
         cast(coalesce(realizations.sales_total, 0) as {{ money_type() }}) as sales_total,
         realizations.first_posted_at_utc,
         realizations.last_posted_at_utc
-    from deal_keys
-    left join deals on deal_keys.deal_key = deals.deal_id
-    left join realizations on deal_keys.deal_key = realizations.deal_key
+    from deals
+    full outer join realizations on deals.deal_id = realizations.deal_key
     left join client_ids as deal_clients on deals.client_id = deal_clients.client_id
 
 )
