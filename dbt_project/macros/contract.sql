@@ -21,10 +21,30 @@
 {%- endmacro %}
 
 
+{#- True for a contract column kept as text: its typed value is its cleaned text. -#}
+{% macro is_text_column(column) -%}
+    {{ return(column.type == 'text' and not column['values']) }}
+{%- endmacro %}
+
+{#- The text column holding a column's landed value where an issue needs it: the value itself
+    for a text column, else <col>_raw. -#}
+{% macro raw_value_column(column) -%}
+    {{ return(column.name if is_text_column(column) else column.name ~ '_raw') }}
+{%- endmacro %}
+
+
 {#- Quarantine and warning conditions of one column, as (reason, condition) pairs over the
-    typed relation produced by base_crm_model: <col>_raw is the cleaned text, <col> the value. -#}
+    typed relation produced by base_crm_model (<col> the value, <col>_raw the text that did not
+    parse). The conditions hold both inside base_crm_model, where <col>_raw is still every
+    cleaned text, and over the stored table, where it is kept only when it did not parse:
+    "missing" is no value and no unparsed text, "invalid" is unparsed text. -#}
 {% macro column_issues(column) -%}
-    {%- set raw = column.name ~ '_raw' -%}
+    {%- set raw = raw_value_column(column) -%}
+    {%- if is_text_column(column) -%}
+        {%- set missing = column.name ~ ' is null' -%}
+    {%- else -%}
+        {%- set missing = column.name ~ ' is null and ' ~ raw ~ ' is null' -%}
+    {%- endif -%}
     {%- set invalid = raw ~ ' is not null and ' ~ column.name ~ ' is null' -%}
     {%- if column['values'] -%}
         {%- set invalid_reason = 'not one of ' ~ (column['values'] | join(', ')) -%}
@@ -33,16 +53,18 @@
     {%- endif -%}
     {%- set issues = {'quarantine': [], 'warning': []} -%}
     {%- if column.required -%}
-        {%- do issues.quarantine.append(('missing required value', raw ~ ' is null')) -%}
-        {%- if column.type != 'text' or column['values'] -%}
+        {%- do issues.quarantine.append(('missing required value', missing)) -%}
+        {%- if not is_text_column(column) -%}
             {%- do issues.quarantine.append((invalid_reason, invalid)) -%}
         {%- endif -%}
     {%- elif column.required_when_status -%}
         {%- set when = "status = '" ~ column.required_when_status ~ "'" -%}
-        {%- do issues.quarantine.append(('missing value required when status is ' ~ column.required_when_status, when ~ ' and ' ~ raw ~ ' is null')) -%}
-        {%- do issues.quarantine.append((invalid_reason, when ~ ' and ' ~ invalid)) -%}
-        {%- do issues.warning.append((invalid_reason ~ '; loaded as null', '(status is null or status <> ' ~ "'" ~ column.required_when_status ~ "') and " ~ invalid)) -%}
-    {%- elif column.type != 'text' or column['values'] -%}
+        {%- do issues.quarantine.append(('missing value required when status is ' ~ column.required_when_status, when ~ ' and (' ~ missing ~ ')')) -%}
+        {%- if not is_text_column(column) -%}
+            {%- do issues.quarantine.append((invalid_reason, when ~ ' and ' ~ invalid)) -%}
+            {%- do issues.warning.append((invalid_reason ~ '; loaded as null', '(status is null or status <> ' ~ "'" ~ column.required_when_status ~ "') and " ~ invalid)) -%}
+        {%- endif -%}
+    {%- elif not is_text_column(column) -%}
         {%- do issues.warning.append((invalid_reason ~ '; loaded as null', invalid)) -%}
     {%- endif -%}
     {{ return(issues) }}
@@ -50,7 +72,9 @@
 
 
 {#- Every raw row of an entity with typed columns and validity flags (all versions).
-    For each contract column: <col>_raw (cleaned text) and <col> (typed); timestamps add
+    For each contract column <col> (typed; a text column is its cleaned text); a typed column
+    adds <col>_raw, the cleaned text only when it did not parse (what the audit shows; kept
+    sparse because writing every text twice costs more than parsing it); timestamps add
     <col>_offset_minutes. _is_valid is false when the row must be quarantined. -#}
 {% macro base_crm_model(entity) -%}
 {%- set columns = contract_columns(entity) -%}
@@ -79,21 +103,36 @@ cleaned as (
 
 ),
 
+shaped as (
+
+    {%- set timestamps = columns | selectattr('type', 'equalto', 'timestamp') | list %}
+
+    select
+        {%- for column in timestamps %}
+        {{ timestamp_shape(column.name ~ '_raw') }} as {{ column.name }}_shape,
+        {%- endfor %}
+        *
+    from cleaned
+
+),
+
 typed as (
 
     select
         *,
         {%- for column in columns %}
         {%- if column.type == 'timestamp' %}
-        {{ parse_timestamp_offset_minutes(column.name ~ '_raw') }} as {{ column.name }}_offset_minutes,
-        {%- endif %}
+        {{ parse_timestamp_offset_minutes(column.name ~ '_raw', column.name ~ '_shape') }} as {{ column.name }}_offset_minutes,
+        {{ parse_timestamp_wall(column.name ~ '_raw', column.name ~ '_shape') }} as {{ column.name }}{{ "," if not loop.last }}
+        {%- else %}
         {{ parse_value(column.name ~ '_raw', column) }} as {{ column.name }}{{ "," if not loop.last }}
+        {%- endif %}
         {%- endfor %}
-    from cleaned
+    from shaped
 
 ),
 
-final as (
+flagged as (
 
     select
         *,
@@ -101,14 +140,35 @@ final as (
         {%- set warning = [] -%}
         {%- for column in columns -%}
             {%- set issues = column_issues(column) -%}
-            {%- for reason, condition in issues.quarantine %}{% do quarantine.append(condition) %}{% endfor -%}
-            {%- for reason, condition in issues.warning %}{% do warning.append(condition) %}{% endfor -%}
+            {%- for reason, condition in issues.quarantine %}{% do quarantine.append('(' ~ condition ~ ')') %}{% endfor -%}
+            {%- for reason, condition in issues.warning %}{% do warning.append('(' ~ condition ~ ')') %}{% endfor -%}
         {%- endfor %}
         not ({{ quarantine | join(' or ') if quarantine else 'false' }}) as _is_valid,
-        ({{ warning | join(' or ') if warning else 'false' }}) as _has_warnings,
+        ({{ warning | join(' or ') if warning else 'false' }}) as _has_warnings
+    from typed
+
+),
+
+final as (
+
+    select
+        _source_file,
+        _row_number,
+        _ingested_at,
+        {%- for column in columns %}
+        {{ column.name }},
+        {%- if not is_text_column(column) %}
+        case when {{ column.name }} is null then {{ column.name }}_raw end as {{ column.name }}_raw,
+        {%- endif %}
+        {%- if column.type == 'timestamp' %}
+        {{ column.name }}_offset_minutes,
+        {%- endif %}
+        {%- endfor %}
+        _is_valid,
+        _has_warnings,
         -- which build parsed the row: an incremental build's changed scopes start from it
         '{{ invocation_id }}' as _dbt_invocation_id
-    from typed
+    from flagged
 
 )
 
@@ -130,7 +190,7 @@ select * from final
         {%- for reason, condition in column_issues(column)[severity] -%}
             {%- do selects.append(
                 "select '" ~ entity ~ "' as entity, _source_file as file_name, _row_number as row_number, '"
-                ~ column.name ~ "' as column_name, " ~ column.name ~ "_raw as value, '"
+                ~ column.name ~ "' as column_name, " ~ raw_value_column(column) ~ " as value, '"
                 ~ reason ~ "' as reason from " ~ ref('base_crm__' ~ entity)
                 ~ " where " ~ flag ~ " and (" ~ condition ~ ")") -%}
         {%- endfor -%}

@@ -67,7 +67,15 @@
 {%- endmacro %}
 
 {% macro default__clean_text(expr) -%}
-    nullif(trim({{ expr }}, {{ whitespace_chars() }}), '')
+    {#- trim allocates a new string for every value; test both ends first (most texts have
+        nothing to trim) and return the landed text itself then -#}
+    {%- set blanks = '32, 9, 10, 13, 160, 8239, 8199' -%}
+    case
+        when {{ expr }} = '' then null
+        when ascii({{ expr }}) in ({{ blanks }}) or ascii(right({{ expr }}, 1)) in ({{ blanks }})
+            then nullif(trim({{ expr }}, {{ whitespace_chars() }}), '')
+        else {{ expr }}
+    end
 {%- endmacro %}
 
 {% macro postgres__clean_text(expr) -%}
