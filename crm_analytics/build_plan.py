@@ -29,6 +29,7 @@ from crm_analytics.contract import DBT_PROJECT_DIR
 from crm_analytics.ingest import ledger
 from crm_analytics.ingest.ledger import LOADED
 from crm_analytics.ingest.views import write_new_file_views
+from crm_analytics.publish import discard_serving, restore_serving
 
 RECORD_NAME = "last_build.json"
 _PROJECT_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml")
@@ -111,21 +112,21 @@ def forget_build(state_dir: Path) -> None:
 
 
 def prepare_build(settings: Settings, *, whole_project: bool = True) -> BuildPlan:
-    """Decide the build, forget the previous record, and clear the serving database before a
-    full build of the whole project (so it holds no leftovers of renamed or removed models).
-    A build of a selection only is always full and never recorded as complete."""
+    """Decide the build, forget the previous record, and give dbt its serving database: none
+    before a full build of the whole project (so it holds no leftovers of renamed or removed
+    models), else a copy of the published one to update. A build of a selection only is
+    always full and never recorded as complete."""
     plan = plan_build(settings.state_dir, settings.work_db)
     if not whole_project:
         plan = BuildPlan(True, "a selection of models was requested")
+    if plan.full_refresh and whole_project:
+        discard_serving(settings.serving_db)
+    elif not restore_serving(settings.serving_db, settings.warehouse):
+        # the marts an incremental build would update are gone
+        plan = BuildPlan(True, "no published warehouse to build on")
     forget_build(settings.state_dir)
     with duckdb.connect(str(settings.work_db)) as con:
         write_new_file_views(con, settings.state_dir, plan.new_files)
-    if plan.full_refresh and whole_project:
-        for path in (
-            settings.serving_db,
-            settings.serving_db.with_name(settings.serving_db.name + ".wal"),
-        ):
-            path.unlink(missing_ok=True)
     plan_path(settings.state_dir).parent.mkdir(parents=True, exist_ok=True)
     plan_path(settings.state_dir).write_text(
         f"{'full' if plan.full_refresh else 'incremental'}: {plan.reason}\n", encoding="utf-8"

@@ -191,6 +191,13 @@ def _refresh(args: argparse.Namespace) -> int:
             wait_seconds=args.wait_seconds,
             on_wait=lambda message: print(f"crm-analytics: {message}", file=sys.stderr),
         ):
+            from crm_analytics.build_plan import record_path
+            from crm_analytics.publish import start_restoring_serving
+
+            # An incremental build updates a copy of the published marts: start copying now,
+            # beside the imports and the ingest below, rather than when dbt needs it.
+            if record_path(settings.state_dir).exists():
+                start_restoring_serving(settings.serving_db, settings.warehouse)
             from orchestration.refresh import run_refresh
 
             summary = run_refresh(settings, lock_wait_seconds=args.wait_seconds)

@@ -1,16 +1,19 @@
 """Write-audit-publish: dbt builds and audits the marts in the serving database (a file of its
-own); publishing copies that file and atomically renames the copy over the published one.
+own); publishing renames that file over the published one.
 
-Copying the file costs a sequential read and write, however few rows changed; copying the
-tables row by row cost more than an incremental refresh's whole build. Readers holding the old
-file open keep their snapshot; a failure before the rename leaves the published file
-byte-identical.
+The rename never blocks: readers holding the old file open keep their snapshot, and a failure
+before it leaves the published file as it was. The serving file is gone afterwards, so the next
+incremental build first needs a copy of the published file to build on (`restore_serving`).
+That copy is the one sequential read and write of the marts a refresh costs; the CLI starts it
+in the background as the refresh begins (`start_restoring_serving`), so it overlaps process
+start and ingest instead of adding to the refresh.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,27 +36,81 @@ def publish(serving_db: Path, warehouse: Path) -> PublishResult:
     if not serving_db.exists():
         raise FileNotFoundError(f"nothing to publish: {serving_db} does not exist")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    # A refresh killed mid-publish leaves its half-written file behind; callers hold the
-    # instance's refresh lock, so every such file is stale.
+    # Leftovers of the copy-and-rename publishing of earlier versions.
     for leftover in warehouse.parent.glob(f".{warehouse.name}.publishing-*"):
         leftover.unlink(missing_ok=True)
-    staging_file = warehouse.with_name(f".{warehouse.name}.publishing-{os.getpid()}")
-    try:
+    wal = _wal(serving_db)
+    with duckdb.connect(str(serving_db)) as con:
         # A writer killed before its checkpoint leaves a WAL beside the file: fold it in, so
-        # the single copied file is the whole database.
-        if serving_db.with_name(serving_db.name + ".wal").exists():
-            with duckdb.connect(str(serving_db)) as con:
-                con.execute("checkpoint")
-        shutil.copyfile(serving_db, staging_file)
-        with duckdb.connect(str(staging_file), read_only=True) as con:
-            tables = _row_counts(con)
-        with open(staging_file, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(staging_file, warehouse)
-        _fsync_dir(warehouse.parent)
-    finally:
-        staging_file.unlink(missing_ok=True)
+        # the renamed file is the whole database.
+        if wal.exists():
+            con.execute("checkpoint")
+        tables = _row_counts(con)
+    with open(serving_db, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(serving_db, warehouse)
+    _fsync_dir(warehouse.parent)
     return PublishResult(warehouse=warehouse, tables=tables)
+
+
+def _wal(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+_restoring: dict[Path, threading.Thread] = {}
+
+
+def start_restoring_serving(serving_db: Path, warehouse: Path) -> None:
+    """Begin `restore_serving` in a background thread; `restore_serving` waits for it.
+
+    The copy is plain file I/O (the GIL is released), so it runs beside Python start-up and
+    ingest. If the build turns out full, the copy is simply discarded."""
+    if serving_db.exists() or not warehouse.exists() or serving_db in _restoring:
+        return
+    thread = threading.Thread(
+        target=_copy_published, args=(serving_db, warehouse), name="restore-serving", daemon=True
+    )
+    _restoring[serving_db] = thread
+    thread.start()
+
+
+def restore_serving(serving_db: Path, warehouse: Path) -> bool:
+    """Make sure the serving database exists to build on: after a publish it is a copy of the
+    published file. True when it exists afterwards."""
+    _wait_for_restore(serving_db)
+    if not serving_db.exists() and warehouse.exists():
+        _copy_published(serving_db, warehouse)
+    return serving_db.exists()
+
+
+def discard_serving(serving_db: Path) -> None:
+    """Before a full build: no leftovers of renamed or removed models."""
+    _wait_for_restore(serving_db)
+    for path in (serving_db, _wal(serving_db)):
+        path.unlink(missing_ok=True)
+
+
+def _wait_for_restore(serving_db: Path) -> None:
+    thread = _restoring.pop(serving_db, None)
+    if thread is not None:
+        thread.join()
+    # copies of a process killed mid-way
+    for leftover in serving_db.parent.glob(f".{serving_db.name}.restoring-*"):
+        leftover.unlink(missing_ok=True)
+
+
+def _copy_published(serving_db: Path, warehouse: Path) -> None:
+    serving_db.parent.mkdir(parents=True, exist_ok=True)
+    partial = serving_db.with_name(f".{serving_db.name}.restoring-{os.getpid()}")
+    try:
+        shutil.copyfile(warehouse, partial)
+        # the published file was renamed in whole; a WAL beside it is not ours
+        _wal(serving_db).unlink(missing_ok=True)
+        os.replace(partial, serving_db)
+    except FileNotFoundError:
+        pass  # the published file went away meanwhile: the build is full then
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

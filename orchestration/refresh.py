@@ -154,8 +154,10 @@ def _summarise(settings: Settings, result) -> RefreshSummary:
             summary.errors.append(
                 f"{event.step_key}: {_root_cause(event.event_specific_data.error)}"
             )
-    if settings.serving_db.exists():
-        with duckdb.connect(str(settings.serving_db), read_only=True) as con:
+    # the serving file when the build did not get published, else what was
+    audited = settings.serving_db if settings.serving_db.exists() else settings.warehouse
+    if audited.exists():
+        with duckdb.connect(str(audited), read_only=True) as con:
             summary.rows_quarantined, summary.value_warnings = _audit_counts(con)
     return summary
 

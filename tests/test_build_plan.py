@@ -35,6 +35,9 @@ def built(tmp_path) -> Settings:
     land(settings)
     assert plan_build(settings.state_dir, settings.work_db).full_refresh
     record_build(settings.state_dir)
+    # what that build published (publishing renames the serving file over it)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("create schema marts; create table marts.fct_sales as select 'S1' as sale_id")
     return settings
 
 
@@ -63,6 +66,20 @@ def test_only_new_files_build_incrementally_and_parse_just_those(built):
     with duckdb.connect(str(built.work_db), read_only=True) as con:
         rows = con.execute("select sale_id, _source_file from raw_new.sales").fetchall()
     assert rows == [("S2", "2025-02-02.csv")]
+
+
+def test_an_incremental_build_updates_a_copy_of_the_published_warehouse(built):
+    assert not built.serving_db.exists()
+    plan = prepare_build(built)
+    assert not plan.full_refresh
+    assert built.serving_db.read_bytes() == built.warehouse.read_bytes()
+
+
+def test_without_the_published_warehouse_the_build_is_full(built):
+    built.warehouse.unlink()
+    plan = prepare_build(built)
+    assert plan.full_refresh and plan.reason == "no published warehouse to build on"
+    assert not built.serving_db.exists()
 
 
 def test_nothing_new_is_an_incremental_build_of_nothing(built):
