@@ -1,7 +1,9 @@
 """JSON Lines: one object per non-blank line; the header is the union of keys.
 
-Two passes over the file: the first validates every line and collects the keys, so the
-Parquet schema is known before anything is written, and memory stays bounded.
+The first pass validates every line and collects the keys, so the Parquet schema is known
+before anything is written. A file of up to _SINGLE_PASS_BYTES keeps its rows (as text) from
+that pass, since parsing JSON in Python is most of the cost; a larger one is read a second
+time, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from .errors import Rejected
 from .values import json_value_text
 
 _BATCH_ROWS = 65_536
+# A daily extract is a few MB; its rows as text take several times that in memory.
+_SINGLE_PASS_BYTES = 32 << 20
 
 
 class _Object(dict[str, Any]):
@@ -84,6 +88,9 @@ class JsonlSource:
         self._path = path
         seen: dict[str, None] = {}
         records = 0
+        kept: list[dict[str, str | None]] | None = (
+            [] if path.stat().st_size <= _SINGLE_PASS_BYTES else None
+        )
         for number, obj in _records(path):
             records += 1
             names = [normalise_header(k) for k in obj]
@@ -91,20 +98,31 @@ class JsonlSource:
                 raise Rejected(f"line {number} has a duplicate key")
             for name in names:
                 seen.setdefault(name, None)
+            if kept is not None:
+                kept.append(dict(zip(names, map(json_value_text, obj.values()), strict=True)))
+        self._kept = kept
         if records == 0:
             raise Rejected("no records (only blank lines)")
         if not seen:
             raise Rejected("no keys in any line")
         self.header: list[str] = list(seen)
 
+    def _texts(self) -> Iterator[dict[str, str | None]]:
+        """Each record as normalised key -> raw-zone text."""
+        if self._kept is not None:
+            yield from self._kept
+            return
+        for _, obj in _records(self._path):
+            yield {normalise_header(k): json_value_text(v) for k, v in obj.items()}
+
     def batches(self) -> Iterator[list[pa.Array]]:
         index = {name: i for i, name in enumerate(self.header)}
         width = len(self.header)
         rows: list[list[str | None]] = []
-        for _, obj in _records(self._path):
+        for texts in self._texts():
             row: list[str | None] = [None] * width
-            for key, value in obj.items():
-                row[index[normalise_header(key)]] = json_value_text(value)
+            for name, text in texts.items():
+                row[index[name]] = text
             rows.append(row)
             if len(rows) >= _BATCH_ROWS:
                 yield _to_arrays(rows, width)

@@ -26,6 +26,12 @@ def number_text(value: int | float | Decimal) -> str:
         raise TypeError("booleans are not numbers here")
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        # Fast path for the usual float (every xlsx number is one): its repr without an
+        # exponent is already the plain decimal text, minus a trailing ".0".
+        text = repr(value)
+        if value != 0 and text[-1].isdigit() and "e" not in text:
+            return text[:-2] if text.endswith(".0") else text
     d = Decimal(repr(value)) if isinstance(value, float) else value
     if not d.is_finite():
         return str(d)
