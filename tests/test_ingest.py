@@ -278,6 +278,10 @@ def test_jsonl_typed_values_and_key_union(tmp_path: Path) -> None:
         ('{"sale_id": ', "line 3 is not a JSON object (invalid JSON: Expecting value, column 13)"),
         ('{"a": NaN}', "line 3 is not a JSON object (NaN is not valid JSON)"),
         ('{"a": 1, "A": 2}', "line 3 has a duplicate key"),
+        # repeated keys that the fast parser would merge silently
+        ('{"a": 1, "a": 2}', "line 3 has a duplicate key"),
+        ('{"a,b": "x,y", "a,b": 2}', "line 3 has a duplicate key"),
+        ('{"a": "\\u002c", "a": 2}', "line 3 has a duplicate key"),
     ],
 )
 def test_jsonl_bad_line_rejects_file(tmp_path: Path, line: str, reason: str) -> None:
@@ -294,6 +298,27 @@ def test_jsonl_bad_line_rejects_file(tmp_path: Path, line: str, reason: str) -> 
         None,
     )
     assert raw_files(tmp_path) == []
+
+
+def test_jsonl_texts_are_the_same_from_the_fast_and_the_exact_parser(tmp_path: Path) -> None:
+    # plain lines take orjson, the others json with Decimal: both give the same raw texts
+    lines = [
+        '{"sale_id": "s1", "amount": 1500, "status": "posted,x", "is_deleted": false,'
+        ' "location_id": "l", "created_at": "c", "updated_at": "u"}',
+        '{"sale_id": "s2", "amount": 1500.10, "status": null}',
+        '{"sale_id": "s3", "amount": 12345678901234567890123, "status": "a\\"b"}',
+        '{"sale_id": "s4", "amount": [1.50, {"x": 2}], "status": "\\u0442"}',
+    ]
+    land(tmp_path / "landing", "sales", "a.jsonl", "\n".join(lines) + "\n")
+    run(tmp_path)
+    rows = pq.read_table(next((tmp_path / "state" / "raw" / "sales").glob("*.parquet")))
+    got = rows.select(["sale_id", "amount", "status", "is_deleted"]).to_pylist()
+    assert got == [
+        {"sale_id": "s1", "amount": "1500", "status": "posted,x", "is_deleted": "false"},
+        {"sale_id": "s2", "amount": "1500.10", "status": None, "is_deleted": None},
+        {"sale_id": "s3", "amount": "12345678901234567890123", "status": 'a"b', "is_deleted": None},
+        {"sale_id": "s4", "amount": '[1.50,{"x":2}]', "status": "т", "is_deleted": None},
+    ]
 
 
 def test_jsonl_required_key_on_any_line_is_enough(tmp_path: Path) -> None:

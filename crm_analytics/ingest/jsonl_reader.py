@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from .columns import normalise_header
@@ -51,6 +52,35 @@ def _json_type(value: Any) -> str:
     return "a number"
 
 
+def _plain_object(text: str) -> _Object | None:
+    """The line's object when it is a plain one, parsed by orjson (several times faster than
+    json with hooks); None sends the line to the exact parser.
+
+    Plain: no backslash escapes, and only text, integer, boolean and null values. Floats need
+    their digits kept (Decimal), nested values their number texts, and orjson keeps the last
+    of repeated keys silently: with no escapes and no nesting, every comma outside the keys
+    and texts separates two pairs, so a repeated key shows as fewer keys than pairs."""
+    if "\\" in text:
+        return None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if type(value) is not dict:
+        return None
+    commas_in_texts = 0
+    for key, item in value.items():
+        kind = type(item)
+        if kind is str:
+            commas_in_texts += item.count(",")
+        elif kind not in (int, bool) and item is not None:
+            return None
+        commas_in_texts += key.count(",")
+    if text.count(",") - commas_in_texts + 1 != len(value):
+        return None
+    return _Object(value)
+
+
 def _records(path: Path) -> Iterator[tuple[int, _Object]]:
     """(physical line number, object) for every non-blank line."""
     with path.open("rb") as f:
@@ -63,6 +93,10 @@ def _records(path: Path) -> Iterator[tuple[int, _Object]]:
             if number == 1:
                 text = text.removeprefix("\ufeff")
             if not text.strip():
+                continue
+            fast = _plain_object(text)
+            if fast is not None:
+                yield number, fast
                 continue
             try:
                 value = json.loads(
