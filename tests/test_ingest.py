@@ -209,6 +209,28 @@ def test_xlsx_typed_cells(tmp_path: Path) -> None:
     assert [r["_row_number"] for r in (r1, r2, r3)] == [1, 2, 3]
 
 
+def test_xlsx_whole_columns_of_text_or_datetimes_render_as_single_cells(tmp_path: Path) -> None:
+    # such columns are converted by Arrow at once: the texts must be those of cell_text
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["client_id", "location_id", "registered_at", "updated_at"])
+    ws.append(["c1", "", dt.datetime(2026, 5, 1, 10, 30), dt.datetime(2026, 5, 1, 10, 30)])
+    ws.append(
+        ["c2", "l1", dt.datetime(2026, 5, 2, 0, 0), dt.datetime(2026, 5, 1, 10, 30, 0, 123000)]
+    )
+    ws.append(["c3", None, None, None])
+    path = tmp_path / "landing" / "clients" / "a.xlsx"
+    path.parent.mkdir(parents=True)
+    wb.save(path)
+    rec = record(run(tmp_path), "clients", "a.xlsx")
+    got = [(r["location_id"], r["registered_at"], r["updated_at"]) for r in rows(tmp_path, rec)]
+    assert got == [
+        (None, "2026-05-01 10:30:00", "2026-05-01 10:30:00"),
+        ("l1", "2026-05-02 00:00:00", "2026-05-01 10:30:00.123000"),
+        (None, None, None),
+    ]
+
+
 def test_xlsx_empty_and_broken(tmp_path: Path) -> None:
     land(tmp_path / "landing", "clients", "empty.xlsx", b"")
     land(tmp_path / "landing", "clients", "text.xlsx", "client_id\nc1\n")

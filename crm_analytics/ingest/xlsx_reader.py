@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 from .errors import Rejected
@@ -19,6 +20,25 @@ _BATCH_ROWS = 65_536
 def _short(error: BaseException) -> str:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text[:200]
+
+
+def _column_texts(values: list[Any]) -> pa.Array:
+    """cell_text of every value, done by Arrow for the common all-text and all-datetime
+    columns (the same texts), and value by value otherwise."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if kinds <= {str}:
+        texts = pa.array(values, pa.string())
+        return pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+    if kinds == {dt.datetime}:
+        try:
+            # a safe cast fails when any value has microseconds, which isoformat would show
+            seconds = pc.cast(pa.array(values, pa.timestamp("us")), pa.timestamp("s"))
+        except (pa.ArrowInvalid, TypeError):
+            pass
+        else:
+            return pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
+    return pa.array([cell_text(v) for v in values], pa.string())
 
 
 def _at_midnight(value: dt.date) -> dt.datetime:
@@ -65,5 +85,5 @@ class XlsxSource:
                 values = [row[i] if i < len(row) else None for row in chunk]
                 if self._midnight[i]:
                     values = [_at_midnight(v) if type(v) is dt.date else v for v in values]
-                arrays.append(pa.array([cell_text(v) for v in values], pa.string()))
+                arrays.append(_column_texts(values))
             yield arrays
