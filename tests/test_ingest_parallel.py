@@ -58,9 +58,20 @@ def test_parallel_ingest_equals_sequential(tmp_path, monkeypatch):
         return outcome
 
     monkeypatch.setattr(Prefetch, "take", spy)
+    digested = []
+    take_digest = Prefetch.take_digest
+
+    def digest_spy(self, landed):
+        digest = take_digest(self, landed)
+        digested.append(digest is not None)
+        return digest
+
+    monkeypatch.setattr(Prefetch, "take_digest", digest_spy)
     parallel = ingest(landing(tmp_path / "b"), tmp_path / "b" / "state", now=NOW)
     # every new content (11 days, 2 rejected files) was parsed by a worker
     assert taken.count(True) == MIN_PARALLEL_PARSES + 4
+    # and every landed file (those, and the duplicate copy) hashed by one
+    assert digested == [True] * (MIN_PARALLEL_PARSES + 5)
 
     assert parallel.totals == sequential.totals
     assert snapshot(tmp_path / "b" / "state") == snapshot(tmp_path / "a" / "state")

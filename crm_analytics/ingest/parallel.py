@@ -1,11 +1,12 @@
-"""Parse new contents in worker processes while the ledger logic stays sequential.
+"""Hash and parse new contents in worker processes while the ledger logic stays sequential.
 
-Parsing a landed file (CSV, xlsx, JSON Lines -> Parquet) is independent of every other file
-and, for xlsx and JSON Lines, Python-bound: a full load of a year of daily extracts spends
-most of its ingest time there. `Prefetch` starts the parses of contents the ledger has never
-seen in a process pool; `_EntityRun._parse` then takes the finished result instead of parsing
-itself. Everything else (statuses, duplicates, manifests, their order) is decided exactly as
-before, one entity at a time.
+Hashing a landed file (sha256, UTF-8 check) and parsing it (CSV, xlsx, JSON Lines -> Parquet)
+are independent of every other file and, for xlsx and JSON Lines, Python-bound: a full load of
+a year of daily extracts spends most of its ingest time there. `Prefetch.digest` hashes the
+files the ledger does not know and `Prefetch.start` parses the contents it has never seen, in
+one process pool; `_EntityRun` then takes the finished results instead of computing them.
+Everything else (statuses, duplicates, manifests, their order) is decided exactly as before,
+one entity at a time.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from pathlib import Path
 
 from crm_analytics.contract import Entity
 
-from .discover import LandedFile
+from .discover import TEXT_FORMATS, LandedFile
 from .errors import Rejected
-from .hashing import FileDigest
+from .hashing import FileDigest, digest_file
 from .rawzone import Parsed, ingest_file
 
 # Below this many parses, starting worker processes costs more than it saves.
@@ -48,12 +49,42 @@ def parse(
         return None, (e.reason, e.columns)
 
 
+def digest(landed: LandedFile) -> FileDigest | None:
+    """digest_file, or None when the file cannot be read (the caller retries and reports)."""
+    try:
+        return digest_file(landed.path, check_utf8=landed.format in TEXT_FORMATS)
+    except OSError:
+        return None
+
+
 class Prefetch:
-    """Parses submitted up front; `take` hands each result over once."""
+    """Digests and parses submitted up front; `take_digest` and `take` hand each result over
+    once."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[tuple[str, str], Future[Outcome]] = {}
+        self._digests: dict[Path, Future[FileDigest | None]] = {}
+
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the caller may be a threaded process (Dagster, dbt's runner)
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers(), mp_context=multiprocessing.get_context("spawn")
+            )
+        return self._pool
+
+    def digest(self, files: Iterable[LandedFile]) -> None:
+        """Hash (and check the UTF-8 of) the files the ledger does not know, in parallel."""
+        files = list(files)
+        if len(files) < MIN_PARALLEL_PARSES or workers() < 2:
+            return
+        for landed in sorted(files, key=lambda f: -f.size):
+            self._digests[landed.path] = self._workers().submit(digest, landed)
+
+    def take_digest(self, landed: LandedFile) -> FileDigest | None:
+        future = self._digests.pop(landed.path, None)
+        return None if future is None else future.result()
 
     def start(
         self, jobs: Iterable[tuple[Entity, LandedFile, FileDigest, Path]], now: datetime
@@ -61,15 +92,11 @@ class Prefetch:
         jobs = list(jobs)
         if len(jobs) < MIN_PARALLEL_PARSES or workers() < 2:
             return
-        # spawn, not fork: the caller may be a threaded process (Dagster, dbt's runner)
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers(), mp_context=multiprocessing.get_context("spawn")
-        )
         # largest first, so the pool does not end waiting on one big file
-        for entity, landed, digest, dest in sorted(jobs, key=lambda j: -j[1].size):
+        for entity, landed, file_digest, dest in sorted(jobs, key=lambda j: -j[1].size):
             key = (entity.name, landed.name)
-            self._futures[key] = self._pool.submit(
-                parse, entity, landed, dest, digest.bad_utf8_line, now
+            self._futures[key] = self._workers().submit(
+                parse, entity, landed, dest, file_digest.bad_utf8_line, now
             )
 
     def take(self, entity: Entity, landed: LandedFile) -> Outcome | None:
@@ -83,3 +110,4 @@ class Prefetch:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._futures.clear()
+        self._digests.clear()

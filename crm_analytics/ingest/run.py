@@ -99,10 +99,16 @@ def ingest(landing: Path, state_dir: Path, *, now: datetime | None = None) -> In
             log.info("removed temporary file left by an interrupted run: %s", stale)
         contract = entities()
         runs = [_EntityRun(state_dir, contract[name], now, result) for name in ENTITY_NAMES]
-        for run in runs:
-            run.check(discovery.files[run.entity.name])
         prefetch = Prefetch()
         try:
+            prefetch.digest(
+                landed
+                for run in runs
+                for landed in discovery.files[run.entity.name]
+                if run.needs_digest(landed)
+            )
+            for run in runs:
+                run.check(discovery.files[run.entity.name], prefetch)
             prefetch.start((job for run in runs for job in run.new_content_jobs()), now)
             for run in runs:
                 run.finish(prefetch)
@@ -140,10 +146,20 @@ class _EntityRun:
         self.touched: dict[str, str] = {}  # content hashes to re-resolve -> first name seen
         self.prefetch: Prefetch | None = None
 
-    def check(self, files: list[LandedFile]) -> None:
+    def check(self, files: list[LandedFile], prefetch: Prefetch | None = None) -> None:
+        self.prefetch = prefetch
         for landed in files:
             self._check(landed)
         self._touch_inconsistent()
+
+    def needs_digest(self, landed: LandedFile) -> bool:
+        """False when the ledger has this file with the same size and mtime (the cache)."""
+        known = self.records.get(landed.name)
+        return not (
+            known is not None
+            and known.file_size == landed.size
+            and known.file_mtime_ns == landed.mtime_ns
+        )
 
     def new_content_jobs(self) -> list[tuple[Entity, LandedFile, FileDigest, Path]]:
         """The parses _resolve will ask for first: per content the ledger has never seen and
@@ -192,18 +208,16 @@ class _EntityRun:
         """Decide whether a landed file needs work, hashing it only when the cache misses."""
         self.landed[landed.name] = landed
         known = self.records.get(landed.name)
-        if (
-            known is not None
-            and known.file_size == landed.size
-            and known.file_mtime_ns == landed.mtime_ns
-        ):
+        if known is not None and not self.needs_digest(landed):
             if known.status == LOADED and not self._parquet(known.file_hash).exists():
                 self._touch(known.file_hash, landed.name)  # raw file lost: restore it
             else:
                 self.result.skipped += 1
             return
+        digest = self.prefetch.take_digest(landed) if self.prefetch else None
         try:
-            digest = digest_file(landed.path, check_utf8=landed.format in TEXT_FORMATS)
+            if digest is None:
+                digest = digest_file(landed.path, check_utf8=landed.format in TEXT_FORMATS)
         except OSError as e:
             self.result.warn(f"cannot read {landed.path} ({e.strerror}); retried next run")
             return
