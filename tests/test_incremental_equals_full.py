@@ -130,6 +130,8 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
             "2025-02-01.csv",
             [
                 sale("S1", "C1", "100.00", "2025-02-01 12:00"),
+                # never changes; C2's activity reaches it only once C2 joins C1 (day 2)
+                sale("S10", "C1", "10.00", "2025-02-01 12:00"),
                 sale("S2", "C2", "200.00", "2025-02-01 12:00"),
                 sale("S3", "C3", "300,50", "2025-02-01 12:00"),
                 sale("S7", "C7", "70.00", "2025-02-01 12:00", deal_id="D7"),
@@ -249,6 +251,12 @@ BATCHES: list[list[tuple[str, str, list[dict]]]] = [
             "sms_messages",
             "2025-02-03.csv",
             [sms("M2", "C5", "2025-02-03 10:00", "2025-02-03 10:00")],
+        ),
+        (
+            "activities",
+            "2025-02-03.csv",
+            # a late-arriving activity: it attributes C4's day-2 sales, which did not change
+            [activity("AC2", "C4", "2025-01-31 10:00", "2025-02-03 09:00")],
         ),
     ],
     [  # day 4: a re-sent copy of day 2's clients under a name that sorts first, a rejected
@@ -385,6 +393,7 @@ def test_the_batches_exercised_corrections_deletes_and_flips(incremental_and_ful
     # S1 was cancelled on day 2; S2's day-3 version is the refund-corrected -20.00; S7 was
     # deleted on day 3; S8 moved from deal D7 to D1 on day 2
     assert sales == {
+        "S10": Decimal("10.00"),
         "S2": Decimal("-20.00"),
         "S3": Decimal("300.50"),
         "S4": Decimal("400.00"),
@@ -400,8 +409,16 @@ def test_the_batches_exercised_corrections_deletes_and_flips(incremental_and_ful
     assert numbers == {"PA1": 1, "PA2": 2, "PA3": 1}
     # C4's record (Asia/Yekaterinburg, +05:00) arrived after M1: 10:00 local is 05:00 UTC
     assert str(m1) == "2025-02-01 05:00:00"
-    # AC1 (C2, 30 Jan) attributes C2's S2 and, through the merge, C1's S9
-    assert attributed == [("AC1", "S2"), ("AC1", "S9")]
+    # AC1 (C2, 30 Jan) attributes C2's S2 and, through the merge, C1's S10 and S9; AC2 (C4,
+    # landed on day 3) attributes C4's sales of day 2
+    assert attributed == [
+        ("AC1", "S10"),
+        ("AC1", "S2"),
+        ("AC1", "S9"),
+        ("AC2", "S4"),
+        ("AC2", "S5"),
+        ("AC2", "S8"),
+    ]
     # C3's record was deleted on day 2: its sale keeps the key client:C3
     assert chain["S3"] == md5(b"client:C3").hexdigest()
     # day 2 moved C2 onto C1's phone; day 3's older version of C2 does not undo it

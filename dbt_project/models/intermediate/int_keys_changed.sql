@@ -129,13 +129,26 @@ visit_clients as (
 
 ),
 
-activity_clients as (
+-- all versions of changed activities, and every activity of a changed client (its chain
+-- client may have changed)
+activities_touched as {{ materialized_cte() }} (
 
-    select client_id
+    select
+        activity_id,
+        client_id
     from {{ ref('base_crm__activities') }}
     where
         _is_valid
-        and activity_id in (select new_activities.scope_value from new_activities)
+        and (
+            activity_id in (select new_activities.scope_value from new_activities)
+            or client_id in (select new_clients.scope_value from new_clients)
+        )
+
+),
+
+activity_clients as (
+
+    select client_id from activities_touched
 
 ),
 
@@ -150,18 +163,8 @@ activation_clients as (
 ),
 
 -- client_ids whose chain clients a mart must recompute. A client's mapping changes with its
--- record; its facts' changes reach its chain client. Attribution (sales x activities) and
--- activations (numbering, first realization) depend on fewer facts than dim_clients.
-attribution_client_ids as (
-
-    select scope_value from new_clients
-    union
-    select client_id from sales_touched
-    union
-    select client_id from activity_clients
-
-),
-
+-- record; its facts' changes reach its chain client. Activations (numbering, first
+-- realization) depend on fewer facts than dim_clients.
 activation_client_ids as (
 
     select scope_value from new_clients
@@ -200,9 +203,9 @@ changed_deal_keys as (
 
 scopes as (
 
-    -- <entity>: keys parsed in this build (stg_crm__<entity>); sale_ids, appointment_ids and
-    -- sms_messages add a changed client's rows (fct_*); each *client_ids scope gets its
-    -- *chain_client_ids in int_scopes_changed
+    -- <entity>: keys parsed in this build (stg_crm__<entity>); sale_ids, appointment_ids,
+    -- attribution_activity_ids and sms_messages add a changed client's rows (fct_*); each
+    -- *client_ids scope gets its *chain_client_ids in int_scopes_changed
     select
         'clients' as scope,
         scope_value
@@ -253,10 +256,10 @@ scopes as (
         scope_value
     from affected_client_ids
     union all
-    select
-        'attribution_client_ids' as scope,
-        scope_value
-    from attribution_client_ids
+    select distinct
+        'attribution_activity_ids' as scope,
+        activity_id as scope_value
+    from activities_touched
     union all
     select
         'activation_client_ids' as scope,

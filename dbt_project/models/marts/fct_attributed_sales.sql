@@ -4,15 +4,18 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='scoped_replace',
-    replace_scope=[['chain_client_id', 'attribution_chain_client_ids']]
+    replace_scope=[['sale_id', 'sale_ids'], ['activity_id', 'attribution_activity_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}
+-- A pair changes only when its sale or its activity does (a changed client's sales and
+-- activities are in those scopes, since its chain client may have moved): an incremental build
+-- recomputes the pairs of those sales and activities, within their chain clients.
 with
 
-sales as (
+realizations as (
 
     select * from {{ ref('fct_sales') }}
-    where chain_client_id is not null{{ scope_filter([['chain_client_id', 'attribution_chain_client_ids']]) }}
+    where chain_client_id is not null
 
 ),
 
@@ -34,7 +37,7 @@ specialists as (
 
 ),
 
-client_activities as (
+activities_of_clients as (
 
     select
         activities.*,
@@ -43,11 +46,44 @@ client_activities as (
     from activities
     inner join client_ids on activities.client_id = client_ids.client_id
     left join specialists on activities.associate_id = specialists.specialist_id
-    where true{{ scope_filter([['client_ids.chain_client_id', 'attribution_chain_client_ids']]) }}
 
 ),
 
-final as (
+{% if is_incremental() -%}
+-- the chain clients of the changed sales and activities: only there can a pair change
+changed_chain_clients as {{ materialized_cte() }} (
+
+    select realizations.chain_client_id
+    from realizations
+    where {{ in_scope('realizations.sale_id', 'sale_ids') }}
+    union
+    select activities_of_clients.chain_client_id
+    from activities_of_clients
+    where {{ in_scope('activities_of_clients.activity_id', 'attribution_activity_ids') }}
+
+),
+
+{% endif -%}
+
+sales as (
+
+    select * from realizations
+    {%- if is_incremental() %}
+    where chain_client_id in (select changed_chain_clients.chain_client_id from changed_chain_clients)
+    {%- endif %}
+
+),
+
+client_activities as (
+
+    select * from activities_of_clients
+    {%- if is_incremental() %}
+    where chain_client_id in (select changed_chain_clients.chain_client_id from changed_chain_clients)
+    {%- endif %}
+
+),
+
+pairs as (
 
     select
         sales.sale_id,
@@ -74,6 +110,17 @@ final as (
             and sales.posted_at_utc >= client_activities.occurred_at_utc
             and client_activities.occurred_at_utc >= {{ dbt.dateadd(
             'day', -var('max_attribution_window_days'), 'sales.posted_at_utc') }}
+    {%- if is_incremental() %}
+    where
+        {{ in_scope('sales.sale_id', 'sale_ids') }}
+        or {{ in_scope('client_activities.activity_id', 'attribution_activity_ids') }}
+    {%- endif %}
+
+),
+
+final as (
+
+    select * from pairs
 
 )
 
