@@ -37,33 +37,37 @@ specialists as (
 
 ),
 
-activities_of_clients as (
-
-    select
-        activities.*,
-        client_ids.chain_client_id,
-        specialists.specialist_name as associate_name
-    from activities
-    inner join client_ids on activities.client_id = client_ids.client_id
-    left join specialists on activities.associate_id = specialists.specialist_id
-
-),
-
 {% if is_incremental() -%}
 -- the chain clients of the changed sales and activities: only there can a pair change
+-- (read from the models, not the CTEs above: DuckDB materializes a CTE read twice, which
+-- would copy every realization)
 changed_chain_clients as {{ materialized_cte() }} (
 
-    select realizations.chain_client_id
-    from realizations
-    where {{ in_scope('realizations.sale_id', 'sale_ids') }}
+    select changed_sales.chain_client_id
+    from {{ ref('fct_sales') }} as changed_sales
+    where {{ in_scope('changed_sales.sale_id', 'sale_ids') }}
     union
-    select activities_of_clients.chain_client_id
-    from activities_of_clients
-    where {{ in_scope('activities_of_clients.activity_id', 'attribution_activity_ids') }}
+    select activity_clients.chain_client_id
+    from {{ ref('stg_crm__activities') }} as changed_activities
+    inner join {{ ref('int_client_ids_mapped') }} as activity_clients
+        on changed_activities.client_id = activity_clients.client_id
+    where {{ in_scope('changed_activities.activity_id', 'attribution_activity_ids') }}
 
 ),
 
 {% endif -%}
+
+chain_members as (
+
+    select
+        client_id,
+        chain_client_id
+    from client_ids
+    {%- if is_incremental() %}
+    where chain_client_id in (select changed_chain_clients.chain_client_id from changed_chain_clients)
+    {%- endif %}
+
+),
 
 sales as (
 
@@ -76,10 +80,13 @@ sales as (
 
 client_activities as (
 
-    select * from activities_of_clients
-    {%- if is_incremental() %}
-    where chain_client_id in (select changed_chain_clients.chain_client_id from changed_chain_clients)
-    {%- endif %}
+    select
+        activities.*,
+        chain_members.chain_client_id,
+        specialists.specialist_name as associate_name
+    from activities
+    inner join chain_members on activities.client_id = chain_members.client_id
+    left join specialists on activities.associate_id = specialists.specialist_id
 
 ),
 
