@@ -148,3 +148,17 @@
 
 {% macro spark__materialized_cte() -%}
 {%- endmacro %}
+
+{#- `not materialized` for a CTE read more than once that is cheaper to compute again than
+    to store: DuckDB (and Postgres) would otherwise materialize it, every column of every row.
+    Spark always inlines. -#}
+{% macro inlined_cte() -%}
+    {{ return(adapter.dispatch('inlined_cte', 'crm_analytics')()) }}
+{%- endmacro %}
+
+{% macro default__inlined_cte() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__inlined_cte() -%}
+{%- endmacro %}

@@ -6,7 +6,7 @@
 -- depends_on: {{ ref('int_scopes_changed') }}
 with
 
-source as (
+source as {{ inlined_cte() }} (
 
     {{ valid_rows_with_location_timezone('base_crm__activities', 'activity_id', 'activities') }}
 

@@ -1,6 +1,6 @@
 with
 
-source as (
+source as {{ inlined_cte() }} (
 
     select * from {{ ref('base_crm__locations') }}
     where _is_valid

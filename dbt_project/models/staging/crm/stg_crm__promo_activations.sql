@@ -19,7 +19,7 @@ promo_codes as (
 
 ),
 
-localized as (
+localized as {{ inlined_cte() }} (
 
     -- activations take the time zone of their code's location (whose zone already falls
     -- back to the default for an unknown location)

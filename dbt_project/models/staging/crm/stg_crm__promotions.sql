@@ -1,6 +1,6 @@
 with
 
-source as (
+source as {{ inlined_cte() }} (
 
     {{ valid_rows_with_location_timezone('base_crm__promotions') }}
 

@@ -19,7 +19,7 @@ clients as (
 
 ),
 
-localized as (
+localized as {{ inlined_cte() }} (
 
     -- messages take the time zone of their client's record (whose zone already falls back
     -- to the default for an unknown location)
