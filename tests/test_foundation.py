@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+import yaml
 
 from crm_analytics.config import Settings
 from tests.pipeline import refresh, write_landing
@@ -196,6 +197,35 @@ def test_chain_client_attributes_follow_the_contract(chain):
     )
     # R5 updated last (name; gender unknown there so R4's m); email-keyed: no phone
     assert boris == ("Борис Б.", None, "boris@mail.ru", "male")
+
+
+def test_mart_columns_constrained_not_null_are_not_null_in_the_warehouse(chain, tmp_path):
+    # The marts' not-null rules are contract constraints, which DuckDB enforces on every
+    # insert (a full build and each scoped replace), instead of a data test per column.
+    spec = yaml.safe_load(
+        (Path(__file__).parents[1] / "dbt_project/models/marts/_marts__models.yml").read_text()
+    )
+    declared = {
+        (model["name"], column["name"])
+        for model in spec["models"]
+        for column in model["columns"]
+        if {"type": "not_null"} in column.get("constraints", [])
+    }
+    assert ("fct_sales", "sale_id") in declared and len(declared) > 50
+    with duckdb.connect(str(chain.warehouse), read_only=True) as con:
+        nullable = {
+            (table, column): is_nullable
+            for table, column, is_nullable in con.execute(
+                "select table_name, column_name, is_nullable from information_schema.columns "
+                "where table_schema = 'marts'"
+            ).fetchall()
+        }
+    assert {key for key in declared if nullable.get(key) != "NO"} == set()
+    assert nullable[("fct_sales", "deal_id")] == "YES"  # optional columns stay nullable
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(chain.warehouse.read_bytes())
+    with duckdb.connect(str(copy)) as con, pytest.raises(duckdb.ConstraintException):
+        con.execute("update marts.fct_sales set sale_id = null")
 
 
 def test_fact_without_client_record_keeps_client_key(chain):
