@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -79,6 +80,10 @@ def _run(settings: Settings, lock_wait_seconds: float) -> RefreshSummary:
 
     defs = build_definitions(settings, lock_wait_seconds)
     job = defs.resolve_job_def("refresh")
+    # Dagster, dagster-dbt and the definitions are loaded for good now: the garbage collector
+    # need not traverse them again on every collection the run's events trigger (about 1 s
+    # of a one-day refresh at 10M rows).
+    gc.freeze()
     # The CLI prints its own summary: Dagster's console logger only reports warnings, and
     # the dbt event stream dagster-dbt echoes to stdout goes to a per-run log file.
     run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
