@@ -61,8 +61,9 @@ def build_definitions(settings: Settings, lock_wait_seconds: float = 600.0) -> D
             "dbt": CrmDbtCliResource(
                 project_dir=crm_dbt_project,
                 profiles_dir=str(settings.ensure_dbt_profile()),
-                # The dbt installed beside this interpreter, whatever PATH says.
-                dbt_executable=str(Path(sys.executable).with_name("dbt")),
+                # The dbt installed beside this interpreter, whatever PATH says, through
+                # crm-dbt (dbt's own CLI with the garbage collector tuned: dbt_main.py).
+                dbt_executable=str(Path(sys.executable).with_name("crm-dbt")),
             ),
         },
     )
