@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -258,3 +259,30 @@ def test_lost_parquet_is_restored_from_landing(tmp_path: Path) -> None:
     assert parquet.exists()
     assert any("restored" in w for w in result.warnings)
     assert result.ledger() == [rec]
+
+
+def test_ledger_reads_parse_each_manifest_version_once(tmp_path: Path, monkeypatch) -> None:
+    land(tmp_path, "clients", "a.csv", CSV)
+    land(tmp_path, "clients", "b.csv", CSV)
+    run(tmp_path)
+    state = tmp_path / "state"
+    parsed: list[bytes] = []
+    real = LedgerRecord.from_json.__func__
+    monkeypatch.setattr(
+        LedgerRecord,
+        "from_json",
+        classmethod(lambda cls, data: parsed.append(data) or real(cls, data)),
+    )
+    ledger._parsed.clear()
+    first = ledger.load_entity(state, "clients")
+    assert len(parsed) == 2
+    assert ledger.load_entity(state, "clients") == first and len(parsed) == 2
+    # a manifest replaced (by a rename, as save() writes) is read again
+    ledger.save(state, dataclasses.replace(first["a.csv"], rows_read=99))
+    again = ledger.load_entity(state, "clients")
+    assert again["a.csv"].rows_read == 99 and again["b.csv"] == first["b.csv"]
+    assert len(parsed) == 3
+    # and one broken in place is still skipped with a warning, not served from memory
+    broken = ledger.manifest_path(state, "clients", "b.csv")
+    broken.write_bytes(b"{not json")
+    assert set(ledger.load_entity(state, "clients")) == {"a.csv"}

@@ -67,6 +67,13 @@ def save(state_dir: Path, record: LedgerRecord) -> None:
     atomic_write_bytes(manifest_path(state_dir, record.entity, record.file_name), record.to_json())
 
 
+# manifest path -> ((inode, size, mtime), record). A refresh reads the ledger several times
+# (ingest, raw views, build plan, freshness check): thousands of small files parsed again
+# each time. A manifest is only ever replaced whole by a rename (a new inode), so one whose
+# inode, size and mtime are unchanged holds the record parsed before.
+_parsed: dict[Path, tuple[tuple[int, int, int], LedgerRecord]] = {}
+
+
 def load_entity(state_dir: Path, entity: str) -> dict[str, LedgerRecord]:
     """file name -> record. An unreadable manifest is skipped with a warning, which makes
     its file count as new: re-ingesting is the safe way to repair the ledger."""
@@ -76,7 +83,14 @@ def load_entity(state_dir: Path, entity: str) -> dict[str, LedgerRecord]:
         return records
     for path in sorted(folder.glob("*.json")):
         try:
-            record = LedgerRecord.from_json(path.read_bytes())
+            stat = path.stat()
+            version = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            cached = _parsed.get(path)
+            if cached is not None and cached[0] == version:
+                record = cached[1]
+            else:
+                record = LedgerRecord.from_json(path.read_bytes())
+                _parsed[path] = (version, record)
         except (OSError, ValueError, KeyError, TypeError) as e:
             log.warning("unreadable ledger manifest %s ignored (%s)", path, type(e).__name__)
             continue
