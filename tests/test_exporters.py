@@ -431,6 +431,22 @@ def test_json_record_and_table_shapes(tmp_path: Path) -> None:
     assert doc["earnings"]["repeat_revenue"] == 0
 
 
+def test_json_tables_have_one_row_per_line_and_parse_to_the_document(tmp_path: Path) -> None:
+    from exporters.json_export import document
+
+    out = tmp_path / "r.json"
+    export(nested(), "json", out)
+    text = out.read_text(encoding="utf-8")
+    assert json.loads(text) == document(nested())
+    for section in nested().sections:
+        if section.kind == "table" and section.rows:
+            rows = json.loads(text)[section.key]
+            # each row is a single line of the file, as compact JSON
+            for row in rows:
+                line = json.dumps(row, ensure_ascii=False)
+                assert f"    {line}" in text.splitlines() or f"    {line}," in text.splitlines()
+
+
 def test_json_missing_keys_are_null_and_empty_record_is_object(tmp_path: Path) -> None:
     result = repeat_clients()
     del result.sections[0].rows[0]["average_check"]
@@ -841,3 +857,7 @@ def test_round2_is_half_away_from_zero() -> None:
     assert round2(Decimal("-1.005")) == Decimal("-1.01")
     assert str(round2(Decimal("-0.001"))) == "0.00"
     assert round2(Decimal("1E+30")) == Decimal("1E+30")
+    # beyond the default context's 28 digits the rounding still holds
+    assert round2(Decimal("123456789012345678901234567.125")) == Decimal(
+        "123456789012345678901234567.13"
+    )
