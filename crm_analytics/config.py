@@ -20,6 +20,16 @@ DEFAULT_REPORTS_DIR = PROJECT_ROOT / "var" / "reports"
 DEFAULT_REPORTS_CONFIG = PROJECT_ROOT / "reports.yaml"
 
 
+def duckdb_settings() -> dict[str, str]:
+    """DuckDB settings of the pipeline's own connections (reports), from the variables that
+    also set dbt's: the memory limit defaults to dbt's 3GB, threads to DuckDB's default."""
+    settings = {"memory_limit": os.environ.get("CRM_DUCKDB_MEMORY_LIMIT", "3GB")}
+    threads = os.environ.get("CRM_DUCKDB_THREADS")
+    if threads:
+        settings["threads"] = threads
+    return settings
+
+
 @dataclass(frozen=True)
 class Settings:
     landing: Path

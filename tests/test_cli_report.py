@@ -164,3 +164,22 @@ def test_report_does_not_import_dagster_or_dbt(warehouse):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_report_connections_are_bounded_by_the_duckdb_settings(warehouse, monkeypatch):
+    from crm_analytics.reports.base import connect
+
+    monkeypatch.setenv("CRM_DUCKDB_MEMORY_LIMIT", "512MB")
+    monkeypatch.setenv("CRM_DUCKDB_THREADS", "1")
+    with connect(warehouse) as con:
+        limit, threads = con.execute(
+            "select current_setting('memory_limit'), current_setting('threads')"
+        ).fetchone()
+    # DuckDB reports the limit in binary units: 512 MB is 488.2 MiB
+    assert limit == "488.2 MiB"
+    assert int(threads) == 1
+    monkeypatch.delenv("CRM_DUCKDB_MEMORY_LIMIT")
+    monkeypatch.delenv("CRM_DUCKDB_THREADS")
+    with connect(warehouse) as con:
+        (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
+    assert limit == "2.7 GiB"  # the 3GB default, as dbt's

@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from crm_analytics.config import duckdb_settings
 from crm_analytics.reports.errors import ReportError
 
 ROLES = ("analyst", "manager")
@@ -23,7 +24,8 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
         raise ReportError(
             f"no published warehouse at {warehouse}: run `crm-analytics refresh` first"
         )
-    return duckdb.connect(str(warehouse), read_only=True)
+    # bounded like the refresh: a million-client report must not take the machine's memory
+    return duckdb.connect(str(warehouse), read_only=True, config=duckdb_settings())
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict]:
