@@ -8,7 +8,7 @@ from pathlib import Path
 
 from crm_analytics.reports.result import ReportResult, Section
 
-from .values import csv_text, normalise_row
+from .values import csv_text, normalise_rows
 
 
 def render_section(section: Section) -> bytes:
@@ -16,8 +16,7 @@ def render_section(section: Section) -> bytes:
     # CRLF is what RFC 4180 and Excel expect
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([c.name for c in section.columns])
-    for row in section.rows:
-        values = normalise_row(row, section.columns)
+    for values in normalise_rows(section.rows, section.columns):
         writer.writerow([csv_text(v, c) for c, v in zip(section.columns, values, strict=True)])
     return buf.getvalue().encode("utf-8-sig")
 
