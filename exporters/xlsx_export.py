@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font, PatternFill
@@ -38,9 +39,10 @@ from .values import (
     display_text,
     json_value,
     normalise_row,
+    normalise_rows,
     param_text,
 )
-from .xlsx_layout import SheetNames, fit_width
+from .xlsx_layout import ColumnWidth, SheetNames
 
 NUMBER_FORMATS = {
     "money": "#,##0.00",
@@ -60,14 +62,24 @@ CHART_HEIGHT_CM = 10
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 
 
-def put(ws: Worksheet, row: int, col: int, value: Any) -> Cell:
-    cell = ws.cell(row=row, column=col)
+def text_cell(ws: Worksheet, text: str, *, font: Font | None = None) -> Cell:
+    """A text cell: illegal characters dropped, cut to what a cell holds, never a formula
+    or an error code (names are data, never code)."""
+    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", text)[:EXCEL_TEXT_LIMIT])
+    cell.data_type = "s"
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def value_cell(ws: Worksheet, value: Any, number_format: str | None = None) -> Cell | None:
+    if value is None:
+        return None
     if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_TEXT_LIMIT]
-        # openpyxl stores text starting with "=" as a formula; names are data, never code
-        cell.data_type = "s"
-    else:
-        cell.value = value
+        return text_cell(ws, value)
+    cell = WriteOnlyCell(ws, value=value)
+    if number_format is not None:
+        cell.number_format = number_format
     return cell
 
 
@@ -82,25 +94,23 @@ def cell_value(value: Any, column: Column) -> Any:
     return value
 
 
-def put_typed(ws: Worksheet, row: int, col: int, value: Any, column: Column) -> Cell:
-    cell = put(ws, row, col, cell_value(value, column))
-    number_format = NUMBER_FORMATS.get(column.kind)
-    if number_format is not None:
-        cell.number_format = number_format
-    return cell
+def typed_cell(ws: Worksheet, value: Any, column: Column) -> Cell | None:
+    return value_cell(ws, cell_value(value, column), NUMBER_FORMATS.get(column.kind))
 
 
-def put_header(ws: Worksheet, labels: list[str]) -> None:
-    for j, label in enumerate(labels, start=1):
-        cell = put(ws, 1, j, label)
-        cell.font = BOLD
+def header_row(ws: Worksheet, labels: list[str]) -> list[Cell]:
+    cells = []
+    for label in labels:
+        cell = text_cell(ws, label, font=BOLD)
         cell.fill = HEADER_FILL
-    ws.freeze_panes = "A2"  # keep the header visible while scrolling
+        cells.append(cell)
+    return cells
 
 
-def set_widths(ws: Worksheet, texts_per_column: list[list[str]]) -> None:
-    for j, texts in enumerate(texts_per_column, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = fit_width(texts)
+def set_widths(ws: Worksheet, widths: list[ColumnWidth]) -> None:
+    # a streamed sheet writes its column widths before its first row
+    for j, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = width.width
 
 
 def width_text(value: Any, column: Column) -> str:
@@ -112,28 +122,33 @@ def width_text(value: Any, column: Column) -> str:
 
 
 def write_table(ws: Worksheet, section: Section) -> None:
+    """Streamed: the rows are measured for the column widths, then written."""
     columns = section.columns
-    put_header(ws, [c.header for c in columns])
-    texts = [[c.header] for c in columns]
-    for i, row in enumerate(section.rows, start=2):
-        for j, (column, value) in enumerate(zip(columns, normalise_row(row, columns), strict=True)):
-            put_typed(ws, i, j + 1, value, column)
-            texts[j].append(width_text(value, column))
+    widths = [ColumnWidth(c.header) for c in columns]
+    for values in normalise_rows(section.rows, columns):
+        for width, column, value in zip(widths, columns, values, strict=True):
+            if not width.at_most:
+                width.fit(width_text(value, column))
+    set_widths(ws, widths)
+    ws.freeze_panes = "A2"  # keep the header visible while scrolling
+    ws.append(header_row(ws, [c.header for c in columns]))
+    for values in normalise_rows(section.rows, columns):
+        ws.append([typed_cell(ws, v, c) for c, v in zip(columns, values, strict=True)])
     if columns:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(section.rows) + 1}"
-    set_widths(ws, texts)
 
 
 def write_record(ws: Worksheet, section: Section) -> None:
-    put_header(ws, ["Field", "Value"])
     values = normalise_row(section.record, section.columns)
-    texts: list[list[str]] = [["Field"], ["Value"]]
-    for i, (column, value) in enumerate(zip(section.columns, values, strict=True), start=2):
-        put(ws, i, 1, column.header)
-        put_typed(ws, i, 2, value, column)
-        texts[0].append(column.header)
-        texts[1].append(width_text(value, column))
-    set_widths(ws, texts)
+    widths = [ColumnWidth("Field"), ColumnWidth("Value")]
+    for column, value in zip(section.columns, values, strict=True):
+        widths[0].fit(column.header)
+        widths[1].fit(width_text(value, column))
+    set_widths(ws, widths)
+    ws.freeze_panes = "A2"
+    ws.append(header_row(ws, ["Field", "Value"]))
+    for column, value in zip(section.columns, values, strict=True):
+        ws.append([text_cell(ws, column.header), typed_cell(ws, value, column)])
 
 
 def detail_sections(section: Section) -> list[Section]:
@@ -199,25 +214,25 @@ def parameter_cell(value: Any) -> tuple[Any, str | None]:
 
 
 def write_parameters(ws: Worksheet, result: ReportResult) -> None:
-    put(ws, 1, 1, result.title).font = TITLE_FONT
-    labels, values = [], []
-    for i, (label, raw) in enumerate(header_items(result), start=3):
-        put(ws, i, 1, label).font = BOLD
+    items = header_items(result)
+    widths = [ColumnWidth(), ColumnWidth()]
+    for label, raw in items:
+        widths[0].fit(label)
+        widths[1].fit(param_text(raw))
+    set_widths(ws, widths)
+    ws.append([text_cell(ws, result.title, font=TITLE_FONT)])
+    ws.append([])
+    for label, raw in items:
         value, number_format = parameter_cell(raw)
-        cell = put(ws, i, 2, value)
-        if number_format:
-            cell.number_format = number_format
-        labels.append(label)
-        values.append(param_text(raw))
-    set_widths(ws, [labels, values])
+        ws.append([text_cell(ws, label, font=BOLD), value_cell(ws, value, number_format)])
 
 
 def build_workbook(result: ReportResult) -> Workbook:
-    wb = Workbook()
+    # write-only: every sheet streams to a temporary file as it is written, so a
+    # million-row table holds no cell objects (the in-memory workbook needed 6 GB for one)
+    wb = Workbook(write_only=True)
     names = SheetNames()
-    ws = wb.active
-    ws.title = names.claim("Parameters")
-    write_parameters(ws, result)
+    write_parameters(wb.create_sheet(names.claim("Parameters")), result)
     for section in result.sections:
         ws = wb.create_sheet(names.claim(section.title))
         if section.kind == "record":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
@@ -35,7 +34,24 @@ class SheetNames:
         return title
 
 
-def fit_width(texts: Iterable[str]) -> float:
-    """A column width (in characters) fitting the longest line, within bounds."""
-    longest = max((len(line) for text in texts for line in text.splitlines() or [""]), default=0)
-    return float(min(MAX_WIDTH, max(MIN_WIDTH, longest + 2)))
+class ColumnWidth:
+    """A column width (in characters) fitting the longest line of the texts seen, within
+    bounds."""
+
+    def __init__(self, *texts: str) -> None:
+        self._longest = 0
+        for text in texts:
+            self.fit(text)
+
+    def fit(self, text: str) -> None:
+        for line in text.splitlines():
+            self._longest = max(self._longest, len(line))
+
+    @property
+    def at_most(self) -> bool:
+        """No text can widen the column any more: the rest need not be measured."""
+        return self._longest + 2 >= MAX_WIDTH
+
+    @property
+    def width(self) -> float:
+        return float(min(MAX_WIDTH, max(MIN_WIDTH, self._longest + 2)))
