@@ -25,7 +25,7 @@ FORMATS = ("json", "csv", "xlsx", "pdf")
 
 
 def _renderer(fmt: str):
-    # Format modules load on demand: fpdf and openpyxl cost most of a second to import,
+    # Format modules load on demand: fpdf and XlsxWriter cost time to import,
     # and `crm-analytics report --format json` should not pay for them.
     return importlib.import_module(f"{__name__}.{fmt}_export")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
+# control characters XML 1.0 cannot carry (the set openpyxl refuses too)
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 MAX_TITLE = 31
 INVALID_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
 # Excel reserves "History" for change tracking and refuses a sheet of that name
