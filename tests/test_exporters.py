@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from crm_analytics.reports.result import Chart, Column, ReportResult, Section
 from exporters import FORMATS, export, pdf_fonts, xlsx_export
 from exporters.values import round2
-from exporters.xlsx_layout import SheetNames
+from exporters.xlsx_layout import MAX_WIDTH, MIN_WIDTH, ColumnWidth, SheetNames
 
 GENERATED = datetime(2026, 1, 18, 9, 50, 1)
 PERIOD = {"from": datetime(2025, 12, 1, 10, 0), "to": datetime(2026, 1, 1, 10, 0)}
@@ -643,6 +643,17 @@ def test_xlsx_is_deterministic(tmp_path: Path) -> None:
         assert {i.date_time for i in archive.infolist()} == {(2026, 1, 18, 9, 50, 0)}
     wb = openpyxl.load_workbook(io.BytesIO(first))
     assert wb.properties.creator == "crm-analytics"
+
+
+def test_column_width_fits_the_longest_line_within_bounds() -> None:
+    assert ColumnWidth().width == MIN_WIDTH
+    assert ColumnWidth("abc").width == MIN_WIDTH  # 3 + 2 padding is below the minimum
+    width = ColumnWidth("Visits")
+    width.fit("a much longer line\nshort")
+    assert width.width == len("a much longer line") + 2  # the longest line, not the text
+    assert not width.at_most
+    width.fit("x" * 200)
+    assert width.width == MAX_WIDTH and width.at_most
 
 
 def test_sheet_names_are_valid_and_unique() -> None:
