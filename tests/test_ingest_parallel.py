@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from crm_analytics.ingest import ingest, ledger_records
+from crm_analytics.ingest import ingest, ledger_records, parallel
 from crm_analytics.ingest.parallel import MIN_PARALLEL_PARSES, Prefetch
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 HEADER = "sale_id,location_id,amount,status,created_at,updated_at\n"
 
 
-def landing(root: Path) -> Path:
+def landing(root: Path, days: int = MIN_PARALLEL_PARSES + 2) -> Path:
     sales = root / "landing" / "sales"
     sales.mkdir(parents=True)
-    for day in range(1, MIN_PARALLEL_PARSES + 3):
+    for day in range(1, days + 1):
         rows = "".join(
             f"S{day}-{n},L1,{n}.50,draft,2025-02-{day:02d} 10:00,2025-02-{day:02d} 10:00\n"
             for n in range(50)
@@ -85,3 +86,24 @@ def test_parallel_ingest_equals_sequential(tmp_path, monkeypatch):
     assert statuses["2025-03-02.jsonl"][0] == "rejected"
     rejected = next(r for r in parallel.ledger() if r.file_name == "2025-03-01.csv")
     assert rejected.columns == ("sale_id", "location_id", "status")
+
+
+def test_a_few_new_files_are_parsed_on_threads_as_a_sequential_run_would(tmp_path, monkeypatch):
+    # one day of extracts: too few files to pay for worker processes, enough to share threads
+    monkeypatch.setenv("CRM_INGEST_WORKERS", "1")
+    sequential = ingest(landing(tmp_path / "a", days=3), tmp_path / "a" / "state", now=NOW)
+    monkeypatch.setenv("CRM_INGEST_WORKERS", "2")
+    parsed_on = []
+    parse = parallel.parse
+
+    def spy(*args):
+        parsed_on.append(threading.current_thread().name)
+        return parse(*args)
+
+    monkeypatch.setattr(parallel, "parse", spy)
+    threaded = ingest(landing(tmp_path / "b", days=3), tmp_path / "b" / "state", now=NOW)
+    # three days and two rejected files: five new contents, fewer than MIN_PARALLEL_PARSES
+    assert len(parsed_on) == 5 < MIN_PARALLEL_PARSES
+    assert all(name.startswith("parse") for name in parsed_on)
+    assert threaded.totals == sequential.totals
+    assert snapshot(tmp_path / "b" / "state") == snapshot(tmp_path / "a" / "state")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +25,9 @@ from .errors import Rejected
 from .hashing import FileDigest, digest_file
 from .rawzone import Parsed, ingest_file
 
-# Below this many parses, starting worker processes costs more than it saves.
+# Below this many parses, starting worker processes costs more than it saves; a few parses
+# share threads instead (reading CSV and writing Parquet release the GIL, and one day's
+# extracts are mostly CSV beside one xlsx that takes the longest).
 MIN_PARALLEL_PARSES = 8
 # (parsed, None) or (None, (reason, columns)): plain data, since an exception's extra
 # attributes do not survive pickling
@@ -63,6 +65,7 @@ class Prefetch:
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._threads: ThreadPoolExecutor | None = None
         self._futures: dict[tuple[str, str], Future[Outcome]] = {}
         self._digests: dict[Path, Future[FileDigest | None]] = {}
 
@@ -73,6 +76,11 @@ class Prefetch:
                 max_workers=workers(), mp_context=multiprocessing.get_context("spawn")
             )
         return self._pool
+
+    def _thread_pool(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="parse")
+        return self._threads
 
     def digest(self, files: Iterable[LandedFile]) -> None:
         """Hash (and check the UTF-8 of) the files the ledger does not know, in parallel."""
@@ -90,12 +98,13 @@ class Prefetch:
         self, jobs: Iterable[tuple[Entity, LandedFile, FileDigest, Path]], now: datetime
     ) -> None:
         jobs = list(jobs)
-        if len(jobs) < MIN_PARALLEL_PARSES or workers() < 2:
+        if len(jobs) < 2 or workers() < 2:
             return
+        pool = self._workers() if len(jobs) >= MIN_PARALLEL_PARSES else self._thread_pool()
         # largest first, so the pool does not end waiting on one big file
         for entity, landed, file_digest, dest in sorted(jobs, key=lambda j: -j[1].size):
             key = (entity.name, landed.name)
-            self._futures[key] = self._workers().submit(
+            self._futures[key] = pool.submit(
                 parse, entity, landed, dest, file_digest.bad_utf8_line, now
             )
 
@@ -109,5 +118,8 @@ class Prefetch:
             # Parquet is written atomically under its content hash, so it is harmless
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=True, cancel_futures=True)
+            self._threads = None
         self._futures.clear()
         self._digests.clear()
