@@ -1,16 +1,46 @@
-"""`crm-dbt`: dbt's command line with the garbage collector set for a short process.
+"""`crm-dbt`: dbt's command line with the garbage collector set for a short process, and
+optionally handed to a dbt process that was started (and imported dbt) ahead of time.
 
 The refresh runs dbt through this entry point. dbt holds its manifest, adapters and Jinja
 environments for the whole invocation while every node allocates many short-lived objects;
 with the default thresholds the collector traverses the long-lived ones again and again
 (about 0.5-1 s of a one-day refresh at 10M rows). Everything loaded at start is frozen out
 of its way and young objects are collected less often; cyclic garbage still is.
+
+Importing dbt and its DuckDB adapter takes about 1.6 s, and in a refresh it used to happen
+only after the ingest, on the critical path. `crm_analytics.dbt_warm` starts a server
+(`python -m crm_analytics.dbt_main --serve FD PARENT_PID`) as the refresh begins, so that import
+overlaps Dagster's import and the ingest. When dagster-dbt later runs `crm-dbt build ...`, this
+process passes its arguments, environment, working directory and standard streams to the
+server and exits with the server's exit code: dbt runs exactly as it would here, only already
+imported. Without a server (`CRM_DBT_WARM_SOCKET` unset, or nobody listening) it runs dbt itself.
 """
 
+from __future__ import annotations
+
 import gc
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+
+WARM_SOCKET_ENV = "CRM_DBT_WARM_SOCKET"
+_HEADER = struct.Struct("!Q")
+_STREAMS = (0, 1, 2)
 
 
 def main() -> int:
+    address = os.environ.get(WARM_SOCKET_ENV)
+    if address:
+        code = _hand_off(address)
+        if code is not None:
+            return code
+    return _run_dbt()
+
+
+def _run_dbt() -> int:
     from dbt.cli.main import cli
 
     gc.freeze()
@@ -20,3 +50,114 @@ def main() -> int:
     finally:
         # frozen objects are never freed: nanobind (duckdb) would report them leaked at exit
         gc.unfreeze()
+
+
+def socket_address(address: str) -> str:
+    """`@name` is a Linux abstract socket (no file, no path length limit); an environment
+    variable cannot hold the NUL byte that spells it."""
+    return "\0" + address[1:] if address.startswith("@") else address
+
+
+def _hand_off(address: str) -> int | None:
+    """Run this invocation in the warm server; None when there is none to take it."""
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        client.connect(socket_address(address))
+    except OSError:
+        client.close()
+        return None
+    request = json.dumps({"argv": sys.argv, "env": dict(os.environ), "cwd": os.getcwd()}).encode()
+    with client:
+        try:
+            socket.send_fds(client, [_HEADER.pack(len(request))], list(_STREAMS))
+            client.sendall(request)
+            replies = client.makefile("rb")
+            server_pid = int(replies.readline())
+        except (OSError, ValueError):
+            return None  # the server went away before taking the invocation
+        # dagster-dbt interrupts its dbt process with SIGINT: that process is the server now
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda received, _frame: os.kill(server_pid, received))
+        line = replies.readline()
+    if not line:
+        print(f"crm-dbt: the dbt process {server_pid} ended without an exit code", file=sys.stderr)
+        return 1
+    return int(line)
+
+
+def listen(address: str) -> socket.socket:
+    """The server's socket, bound and listening before the server starts, so a `crm-dbt` that
+    comes early waits for it instead of finding nobody there."""
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_address(address))
+    listener.listen(1)
+    return listener
+
+
+def serve(listener_fd: int, parent_pid: int) -> int:
+    """Import dbt, then run the one invocation a `crm-dbt` process hands over."""
+    _die_with(parent_pid)
+    listener = socket.socket(fileno=listener_fd)
+    # the point of this process: the imports, done before anyone asks for dbt
+    import dbt.adapters.duckdb
+    import dbt.cli.main  # noqa: F401
+
+    connection, _ = listener.accept()
+    listener.close()
+    with connection:
+        header, fds, _, _ = socket.recv_fds(connection, _HEADER.size, len(_STREAMS))
+        header += _receive(connection, _HEADER.size - len(header))
+        request = json.loads(_receive(connection, _HEADER.unpack(header)[0]))
+        connection.sendall(f"{os.getpid()}\n".encode())
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        for target, fd in zip(_STREAMS, fds, strict=True):
+            os.dup2(fd, target)
+            os.close(fd)
+        sys.argv = request["argv"]
+        try:
+            code = _run_dbt()
+        except SystemExit as exit_:
+            code = _exit_code(exit_.code)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        connection.sendall(f"{code}\n".encode())
+    return code
+
+
+def _die_with(parent_pid: int) -> None:
+    """A refresh killed mid-way must not leave a dbt behind that holds its warehouse."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # it died before the line above
+        os._exit(1)
+
+
+def _receive(connection: socket.socket, size: int) -> bytes:
+    chunks = []
+    while size > 0:
+        chunk = connection.recv(size)
+        if not chunk:
+            raise ConnectionError("crm-dbt hung up mid-request")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"] and len(sys.argv) == 4:
+        sys.exit(serve(int(sys.argv[2]), int(sys.argv[3])))
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""crm-dbt handed to a dbt process started ahead of time (crm_analytics.dbt_warm): the same
+output and exit codes as dbt run directly, nothing left running afterwards."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crm_analytics import dbt_warm
+from crm_analytics.contract import DBT_PROJECT_DIR
+from crm_analytics.dbt_main import WARM_SOCKET_ENV
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+
+CRM_DBT = str(Path(sys.executable).with_name("crm-dbt"))
+LIST_SEEDS = [CRM_DBT, "ls", "--resource-type", "seed", "--profiles-dir", str(DBT_PROJECT_DIR)]
+
+
+def _crm_dbt(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        args, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=False, env=env
+    )
+
+
+def test_crm_dbt_runs_in_the_warm_server_with_its_output_and_exit_code():
+    with dbt_warm.started() as server:
+        assert server is not None and os.environ[WARM_SOCKET_ENV].startswith("@")
+        listed = _crm_dbt(LIST_SEEDS)
+        # the server ran the invocation (an unused one would still wait for it) and is done
+        assert server.wait(timeout=30) == 0
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "crm_analytics.iana_timezones" in listed.stdout
+    assert WARM_SOCKET_ENV not in os.environ
+
+
+def test_a_failing_invocation_keeps_its_exit_code_through_the_server():
+    direct = _crm_dbt([CRM_DBT, "no-such-command"])
+    with dbt_warm.started() as server:
+        handed_off = _crm_dbt([CRM_DBT, "no-such-command"])
+        assert server.wait(timeout=30) == direct.returncode
+    assert direct.returncode == handed_off.returncode == 2
+    assert "No such command" in handed_off.stderr
+
+
+def test_an_unused_server_is_stopped_when_the_block_ends():
+    with dbt_warm.started() as server:
+        pass
+    assert server.returncode is not None
+
+
+def test_crm_dbt_runs_dbt_itself_when_no_server_listens():
+    env = {**os.environ, WARM_SOCKET_ENV: "@crm-dbt-nobody-listens-here"}
+    listed = _crm_dbt(LIST_SEEDS, env=env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "crm_analytics.iana_timezones" in listed.stdout
+
+
+def test_the_server_dies_with_a_killed_refresh():
+    # a refresh killed mid-way (kill -9) must not leave a dbt that would hold its warehouse
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\n"
+            "from crm_analytics import dbt_warm\n"
+            "with dbt_warm.started() as server:\n"
+            "    print(server.pid, flush=True)\n"
+            "    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    server_pid = int(parent.stdout.readline())
+    assert Path(f"/proc/{server_pid}").exists()
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(server_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie runs nothing and holds no file
