@@ -36,9 +36,11 @@ def publish(serving_db: Path, warehouse: Path) -> PublishResult:
     if not serving_db.exists():
         raise FileNotFoundError(f"nothing to publish: {serving_db} does not exist")
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    # Leftovers of the copy-and-rename publishing of earlier versions.
-    for leftover in warehouse.parent.glob(f".{warehouse.name}.publishing-*"):
-        leftover.unlink(missing_ok=True)
+    # Leftovers of the copy-and-rename publishing of earlier versions, and retired files whose
+    # removal a process did not live to finish.
+    for pattern in (f".{warehouse.name}.publishing-*", f".{warehouse.name}.retired-*"):
+        for leftover in warehouse.parent.glob(pattern):
+            leftover.unlink(missing_ok=True)
     wal = _wal(serving_db)
     with duckdb.connect(str(serving_db)) as con:
         # A writer killed before its checkpoint leaves a WAL beside the file: fold it in, so
@@ -48,9 +50,26 @@ def publish(serving_db: Path, warehouse: Path) -> PublishResult:
         tables = _row_counts(con)
     with open(serving_db, "rb+") as handle:
         os.fsync(handle.fileno())
+    retired = _retire(warehouse)
     os.replace(serving_db, warehouse)
     _fsync_dir(warehouse.parent)
+    if retired is not None:
+        # Freeing the old file's gigabytes takes the file system a few tenths of a second: not
+        # in the rename readers wait for, but beside what the refresh does next.
+        threading.Thread(target=retired.unlink, args=(True,), daemon=True).start()
     return PublishResult(warehouse=warehouse, tables=tables)
+
+
+def _retire(warehouse: Path) -> Path | None:
+    """A second name for the published file, so that renaming over it does not free it."""
+    retired = warehouse.with_name(f".{warehouse.name}.retired-{os.getpid()}")
+    try:
+        os.link(warehouse, retired)
+    except FileNotFoundError:
+        return None  # first publish
+    except OSError:
+        return None  # no hard links here: the rename frees the old file itself
+    return retired
 
 
 def _wal(database: Path) -> Path:
@@ -104,6 +123,9 @@ def _copy_published(serving_db: Path, warehouse: Path) -> None:
     partial = serving_db.with_name(f".{serving_db.name}.restoring-{os.getpid()}")
     try:
         shutil.copyfile(warehouse, partial)
+        # written back now, in the background, rather than by publish's fsync at the end
+        with open(partial, "rb+") as handle:
+            os.fsync(handle.fileno())
         # the published file was renamed in whole; a WAL beside it is not ours
         _wal(serving_db).unlink(missing_ok=True)
         os.replace(partial, serving_db)

@@ -393,3 +393,28 @@ def test_published_file_opens_in_a_duckdb_1_4_reader(template, tmp_path):
     )
     assert read.returncode == 0, read.stderr[-2000:]
     assert read.stdout.strip() == "25"
+
+
+def test_publishing_over_a_warehouse_frees_the_old_file_and_keeps_its_readers(tmp_path):
+    from crm_analytics.publish import publish
+
+    warehouse = tmp_path / "wh.duckdb"
+    for generation in (1, 2):
+        serving = tmp_path / "serving.duckdb"
+        with duckdb.connect(str(serving)) as con:
+            con.execute(f"create schema marts; create table marts.t as select {generation} as g")
+        if generation == 1:
+            publish(serving, warehouse)
+            reader = duckdb.connect(str(warehouse), read_only=True)
+            continue
+        result = publish(serving, warehouse)
+    assert result.tables == {"marts.t": 1}
+    assert reader.execute("select g from marts.t").fetchone() == (1,)  # its snapshot
+    reader.close()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select g from marts.t").fetchone() == (2,)
+    # the old file's second name goes away in the background, never left for good
+    deadline = time.monotonic() + 10
+    while list(tmp_path.glob(".wh.duckdb.retired-*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wh.duckdb"]
