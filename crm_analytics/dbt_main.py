@@ -102,7 +102,7 @@ def serve(listener_fd: int, parent_pid: int) -> int:
     import dbt.adapters.duckdb
     import dbt.cli.main  # noqa: F401
 
-    connection, _ = listener.accept()
+    connection = _accept_own_user(listener)
     listener.close()
     with connection:
         header, fds, _, _ = socket.recv_fds(connection, _HEADER.size, len(_STREAMS))
@@ -125,6 +125,21 @@ def serve(listener_fd: int, parent_pid: int) -> int:
             sys.stderr.flush()
         connection.sendall(f"{code}\n".encode())
     return code
+
+
+def _accept_own_user(listener: socket.socket) -> socket.socket:
+    """The first connection from a process of this user. An abstract socket has no file
+    permissions and its name is listed in /proc/net/unix: anyone could connect, and whoever
+    hands over an invocation runs dbt (and Python models) as this user."""
+    while True:
+        connection, _ = listener.accept()
+        credentials = connection.getsockopt(
+            socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+        )
+        _pid, uid, _gid = struct.unpack("3i", credentials)
+        if uid == os.getuid():
+            return connection
+        connection.close()
 
 
 def _die_with(parent_pid: int) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from crm_analytics import dbt_warm
 from crm_analytics.contract import DBT_PROJECT_DIR
-from crm_analytics.dbt_main import WARM_SOCKET_ENV
+from crm_analytics.dbt_main import WARM_SOCKET_ENV, _hand_off
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
@@ -92,3 +92,26 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie runs nothing and holds no file
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to connect as another user")
+def test_the_server_takes_no_invocation_from_another_user():
+    # an abstract socket has no permissions: the server itself refuses other users
+    with dbt_warm.started() as server:
+        read_end, write_end = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the forked child
+            os.setgid(65534)
+            os.setuid(65534)
+            taken = _hand_off(os.environ[WARM_SOCKET_ENV])
+            os.write(write_end, repr(taken).encode())
+            os._exit(0)
+        os.close(write_end)
+        os.waitpid(child, 0)
+        with os.fdopen(read_end) as result:
+            assert result.read() == "None"  # refused: the stranger would run dbt itself
+        assert server.poll() is None  # still waiting for its own user's crm-dbt
+        listed = _crm_dbt(LIST_SEEDS)
+        assert server.wait(timeout=30) == 0
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "crm_analytics.iana_timezones" in listed.stdout
