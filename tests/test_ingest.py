@@ -231,6 +231,30 @@ def test_xlsx_whole_columns_of_text_or_datetimes_render_as_single_cells(tmp_path
     ]
 
 
+def test_xlsx_columns_mixing_datetimes_and_typed_in_text_render_as_single_cells(
+    tmp_path: Path,
+) -> None:
+    # a timestamp column where some cells were typed in as text: converted by Arrow too
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["client_id", "location_id", "registered_at", "updated_at"])
+    ws.append(["c1", "l1", dt.datetime(2026, 5, 1, 10, 30), "01.05.2026 10:30"])
+    ws.append(["c2", "l1", "2026-05-02T11:00:00+03:00", dt.datetime(2026, 5, 1, 10, 30, 0, 157000)])
+    ws.append(["c3", "l1", None, ""])
+    ws.append(["c4", "l1", " 2026-05-03 ", dt.datetime(1999, 12, 31, 23, 59, 59)])
+    path = tmp_path / "landing" / "clients" / "a.xlsx"
+    path.parent.mkdir(parents=True)
+    wb.save(path)
+    rec = record(run(tmp_path), "clients", "a.xlsx")
+    got = [(r["registered_at"], r["updated_at"]) for r in rows(tmp_path, rec)]
+    assert got == [
+        ("2026-05-01 10:30:00", "01.05.2026 10:30"),
+        ("2026-05-02T11:00:00+03:00", "2026-05-01 10:30:00.157000"),
+        (None, None),
+        (" 2026-05-03 ", "1999-12-31 23:59:59"),
+    ]
+
+
 def test_xlsx_empty_and_broken(tmp_path: Path) -> None:
     land(tmp_path / "landing", "clients", "empty.xlsx", b"")
     land(tmp_path / "landing", "clients", "text.xlsx", "client_id\nc1\n")

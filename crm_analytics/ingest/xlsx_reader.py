@@ -23,22 +23,39 @@ def _short(error: BaseException) -> str:
 
 
 def _column_texts(values: list[Any]) -> pa.Array:
-    """cell_text of every value, done by Arrow for the common all-text and all-datetime
-    columns (the same texts), and value by value otherwise."""
+    """cell_text of every value, done by Arrow for columns of text and datetimes only (the
+    usual xlsx column, typed or typed-in), and value by value otherwise."""
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if kinds <= {str}:
-        texts = pa.array(values, pa.string())
-        return pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
-    if kinds == {dt.datetime}:
-        try:
-            # a safe cast fails when any value has microseconds, which isoformat would show
-            seconds = pc.cast(pa.array(values, pa.timestamp("us")), pa.timestamp("s"))
-        except (pa.ArrowInvalid, TypeError):
-            pass
-        else:
-            return pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
+        return _text_cells(pa.array(values, pa.string()))
+    if kinds <= {str, dt.datetime}:
+        datetimes = (
+            values if str not in kinds else [v if type(v) is dt.datetime else None for v in values]
+        )
+        rendered = _datetime_texts(datetimes)
+        if rendered is not None:
+            if str not in kinds:
+                return rendered
+            texts = [v if type(v) is str else None for v in values]
+            return pc.coalesce(_text_cells(pa.array(texts, pa.string())), rendered)
     return pa.array([cell_text(v) for v in values], pa.string())
+
+
+def _text_cells(texts: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+
+
+def _datetime_texts(values: list[dt.datetime | None]) -> pa.Array | None:
+    """The datetimes as cell_text renders them (isoformat: microseconds only when not zero);
+    None when Arrow cannot take them."""
+    try:
+        stamps = pa.array(values, pa.timestamp("us"))
+    except (pa.ArrowInvalid, TypeError):
+        return None
+    # %S of a microsecond timestamp always carries six decimals
+    texts = pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S")
+    return pc.replace_substring_regex(texts, pattern=r"\.000000$", replacement="")
 
 
 def _at_midnight(value: dt.date) -> dt.datetime:
