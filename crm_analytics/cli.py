@@ -11,6 +11,19 @@ import sys
 from pathlib import Path
 
 
+def run() -> None:
+    """The `crm-analytics` console script."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if argv[:1] == ["refresh"]:
+        # A refresh is done and its files are closed: Dagster's and dbt's object graphs in
+        # this process need not be freed one by one.
+        from crm_analytics import batch_process
+
+        batch_process.exit_now(code)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crm-analytics", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +187,9 @@ def _report_target(args: argparse.Namespace, settings) -> Path | None:
 
 
 def _refresh(args: argparse.Namespace) -> int:
+    from crm_analytics import batch_process
+
+    batch_process.tune_gc()  # before Dagster's import: 0.3 s of collections otherwise
     from crm_analytics.config import Settings
     from crm_analytics.locking import RefreshBusy, refresh_lock
 

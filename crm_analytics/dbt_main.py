@@ -26,6 +26,8 @@ import socket
 import struct
 import sys
 
+from crm_analytics import batch_process
+
 WARM_SOCKET_ENV = "CRM_DBT_WARM_SOCKET"
 _HEADER = struct.Struct("!Q")
 _STREAMS = (0, 1, 2)
@@ -44,10 +46,11 @@ def _run_dbt() -> int:
     from dbt.cli.main import cli
 
     gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+    batch_process.tune_gc()
     try:
         return cli()
     finally:
+        _close_databases()
         # frozen objects are never freed: nanobind (duckdb) would report them leaked at exit
         gc.unfreeze()
 
@@ -97,6 +100,7 @@ def listen(address: str) -> socket.socket:
 def serve(listener_fd: int, parent_pid: int) -> int:
     """Import dbt, then run the one invocation a `crm-dbt` process hands over."""
     _die_with(parent_pid)
+    batch_process.tune_gc()  # before dbt's import
     listener = socket.socket(fileno=listener_fd)
     # the point of this process: the imports, done before anyone asks for dbt
     import dbt.adapters.duckdb
@@ -125,6 +129,16 @@ def serve(listener_fd: int, parent_pid: int) -> int:
             sys.stderr.flush()
         connection.sendall(f"{code}\n".encode())
     return code
+
+
+def _close_databases() -> None:
+    """Close DuckDB now, which checkpoints its files, rather than in dbt-duckdb's exit
+    handler: then nothing is left for the interpreter's teardown but dbt's objects, which
+    the server skips (os._exit)."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()  # the environment holding the database, if a cycle keeps it (young: cheap)
 
 
 def _accept_own_user(listener: socket.socket) -> socket.socket:
@@ -174,5 +188,6 @@ def _exit_code(code: object) -> int:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"] and len(sys.argv) == 4:
-        sys.exit(serve(int(sys.argv[2]), int(sys.argv[3])))
+        # dbt closed DuckDB (its checkpoint) in _run_dbt; its objects need not be freed
+        batch_process.exit_now(serve(int(sys.argv[2]), int(sys.argv[3])))
     sys.exit(main())

@@ -122,7 +122,14 @@ def _step_seconds(instance: DagsterInstance, run_id: str) -> dict[str, float]:
     """Wall time of each step, in the order steps started."""
     started: dict[str, float] = {}
     seconds: dict[str, float] = {}
-    for entry in instance.all_logs(run_id):
+    # only the step events: reading back all of a run's events costs 0.3 s
+    step_events = {
+        DagsterEventType.STEP_START,
+        DagsterEventType.STEP_SUCCESS,
+        DagsterEventType.STEP_FAILURE,
+    }
+    records = instance.get_records_for_run(run_id, of_type=step_events).records
+    for entry in (record.event_log_entry for record in records):
         event = entry.dagster_event
         if event is None or entry.step_key is None:
             continue

@@ -118,6 +118,11 @@ def test_refresh_materializes_everything_in_process(tmp_path):
     assert (summary.files_loaded, summary.files_rejected) == (3, 0)
     assert summary.rows_quarantined == 1  # S2's amount
     assert summary.models_built >= 30 and summary.tests_failed == 0 and summary.tests_passed > 50
+    # every step's wall time, in the order the steps started
+    assert list(summary.step_seconds)[:2] == ["ingest_landing", "crm_dbt_models"]
+    assert "published_warehouse" in summary.step_seconds
+    assert all(seconds >= 0 for seconds in summary.step_seconds.values())
+    assert summary.step_seconds["crm_dbt_models"] > 1  # at least a dbt start and a build
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         assert con.execute(
             "select client_name, client_records from marts.dim_clients"
@@ -163,6 +168,28 @@ def test_cli_refresh_prints_summary(tmp_path):
     assert "  files: 3 loaded, 0 duplicate, 0 rejected (0 already ingested)" in lines
     assert "  rows quarantined: 1 (value warnings: 0)" in lines
     assert any(line.startswith("  dbt: ") and " 0 failed" in line for line in lines)
+    # the process skips freeing its objects at exit, not its exit handlers or its output
+    assert "leaked" not in completed.stderr
+    assert not list(settings.state_dir.rglob("*.wal"))
+    assert not settings.warehouse.with_name(settings.warehouse.name + ".wal").exists()
+
+
+def test_cli_refresh_exit_code_survives_the_quick_exit(tmp_path):
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("crm-analytics")),
+            "refresh",
+            "--landing",
+            str(tmp_path / "missing"),
+            "--warehouse",
+            str(tmp_path / "warehouse.duckdb"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr == f"crm-analytics: landing folder not found: {tmp_path / 'missing'}\n"
 
 
 def test_two_instances_never_share_state(tmp_path):

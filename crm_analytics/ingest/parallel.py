@@ -18,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
+from crm_analytics import batch_process
 from crm_analytics.contract import Entity
 
 from .discover import TEXT_FORMATS, LandedFile
@@ -73,7 +74,10 @@ class Prefetch:
         if self._pool is None:
             # spawn, not fork: the caller may be a threaded process (Dagster, dbt's runner)
             self._pool = ProcessPoolExecutor(
-                max_workers=workers(), mp_context=multiprocessing.get_context("spawn")
+                max_workers=workers(),
+                mp_context=multiprocessing.get_context("spawn"),
+                # a parsed xlsx sheet is a list per row, all alive until its Parquet is written
+                initializer=batch_process.tune_gc,
             )
         return self._pool
 
