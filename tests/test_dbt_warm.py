@@ -115,3 +115,23 @@ def test_the_server_takes_no_invocation_from_another_user():
         assert server.wait(timeout=30) == 0
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert "crm_analytics.iana_timezones" in listed.stdout
+
+
+def test_dbt_closing_checkpoints_every_attached_file_while_the_database_is_open(tmp_path):
+    import duckdb
+
+    from crm_analytics.dbt_main import _checkpoint_files
+
+    # as dbt's profile opens them: a working file, an attached serving file, an in-memory
+    # scratch database, and no checkpoint before closing
+    con = duckdb.connect(str(tmp_path / "work.duckdb"), config={"checkpoint_threshold": "1GB"})
+    con.execute(f"attach '{tmp_path / 'serving.duckdb'}' as serving")
+    con.execute("attach ':memory:' as scratch")
+    for database in ("work", "serving", "scratch"):
+        con.execute(f"create table {database}.t as select range as i from range(1000)")
+    wals = [tmp_path / "work.duckdb.wal", tmp_path / "serving.duckdb.wal"]
+    assert all(wal.exists() and wal.stat().st_size > 0 for wal in wals)
+    _checkpoint_files(con)
+    assert not any(wal.exists() and wal.stat().st_size > 0 for wal in wals)
+    assert con.execute("select count(*) from serving.t").fetchone() == (1000,)
+    con.close()
