@@ -101,6 +101,13 @@
     timezone('UTC', timezone({{ tz }}, {{ wall_ts }}))
 {%- endmacro %}
 
+{#- One time zone conversion, not two: the instant's UTC wall clock is its epoch in
+    microseconds, exactly, where timezone('UTC', ...) would go through ICU again (half the
+    cost of every local time at 10M rows). -#}
+{% macro duckdb__local_to_utc(wall_ts, tz) -%}
+    make_timestamp(epoch_us(timezone({{ tz }}, {{ wall_ts }})))
+{%- endmacro %}
+
 {% macro postgres__local_to_utc(wall_ts, tz) -%}
     (({{ wall_ts }} at time zone {{ tz }}) at time zone 'UTC')
 {%- endmacro %}
@@ -115,6 +122,10 @@
 
 {% macro default__utc_to_local(utc_ts, tz) -%}
     timezone({{ tz }}, timezone('UTC', {{ utc_ts }}))
+{%- endmacro %}
+
+{% macro duckdb__utc_to_local(utc_ts, tz) -%}
+    timezone({{ tz }}, make_timestamptz(epoch_us({{ utc_ts }})))
 {%- endmacro %}
 
 {% macro postgres__utc_to_local(utc_ts, tz) -%}
