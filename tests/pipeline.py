@@ -8,6 +8,7 @@ published DuckDB file.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -83,7 +84,11 @@ def refresh(settings: Settings) -> BuildPlan:
     with duckdb.connect(str(settings.work_db)) as con:
         write_raw_views(con, settings.state_dir)
     plan = prepare_build(settings)
-    run_dbt(settings, *build_args(plan))
+    # as the refresh does: the project's manifest (here the previous build's) picks the tests
+    # an incremental build can leave out
+    manifest_path = settings.dbt_target_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    run_dbt(settings, *build_args(plan, manifest))
     record_build(settings.state_dir)
     publish(settings.serving_db, settings.warehouse)
     return plan

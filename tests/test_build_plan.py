@@ -154,3 +154,76 @@ def test_a_selection_is_full_and_keeps_the_serving_database(built):
     assert plan.full_refresh and plan.reason == "a selection of models was requested"
     assert built.serving_db.read_bytes() == b"other marts"
     assert not build_plan.record_path(built.state_dir).exists()
+
+
+def _manifest(nodes: dict[str, list[str]], sources: list[str]) -> dict:
+    """A manifest with only what the test selection reads: node ids and their parents."""
+    return {
+        "nodes": {
+            uid: {
+                "name": uid.split(".")[-1],
+                "resource_type": uid.split(".")[0],
+                "depends_on": {"nodes": parents},
+            }
+            for uid, parents in nodes.items()
+        },
+        "sources": {
+            f"source.p.raw.{name}": {"source_name": "raw", "name": name} for name in sources
+        },
+    }
+
+
+def test_an_incremental_build_leaves_out_the_tests_of_what_it_cannot_change():
+    manifest = _manifest(
+        {
+            "seed.p.zones": [],
+            "model.p.stg_locations": ["source.p.raw.locations"],
+            "model.p.dim_locations": ["model.p.stg_locations", "seed.p.zones"],
+            "model.p.stg_sales": ["source.p.raw.sales", "model.p.stg_locations"],
+            "model.p.constants": [],
+            "test.p.unique_zones": ["seed.p.zones"],
+            "test.p.unique_dim_locations": ["model.p.dim_locations"],
+            "test.p.relationships_locations_zones": ["model.p.dim_locations", "seed.p.zones"],
+            "test.p.unique_stg_sales": ["model.p.stg_sales"],
+            "test.p.sales_have_locations": ["model.p.stg_sales", "model.p.dim_locations"],
+            "test.p.constants_hold": ["model.p.constants"],
+        },
+        ["locations", "sales"],
+    )
+    # locations (a reference entity: a new file of it makes the build full) and seeds
+    # (the project) are as the last build left them; sales may change, and a model without
+    # inputs is not assumed unchanged
+    assert build_plan.unchanged_data_tests(manifest) == [
+        "relationships_locations_zones",
+        "unique_dim_locations",
+        "unique_zones",
+    ]
+    incremental = build_plan.build_args(build_plan.BuildPlan(False, "1 new file"), manifest)
+    assert incremental == [
+        "build",
+        "--exclude",
+        "test_type:unit relationships_locations_zones unique_dim_locations unique_zones",
+    ]
+    # a full build runs every data test
+    full = build_plan.build_args(build_plan.BuildPlan(True, "first"), manifest)
+    assert full == ["build", "--exclude", "test_type:unit", "--full-refresh"]
+
+
+def test_the_project_s_unchanged_tests_are_only_those_of_reference_entities_and_seeds():
+    import json
+
+    from orchestration.project import ensure_manifest
+
+    manifest = json.loads(ensure_manifest().read_text(encoding="utf-8"))
+    unchanged = build_plan.unchanged_data_tests(manifest)
+    assert "unique_dim_locations_location_id" in unchanged
+    assert "unique_stg_crm__promo_codes_promo_code_id" in unchanged
+    assert "unique_iana_timezones_timezone_name" in unchanged
+    tested = {
+        parent
+        for node in manifest["nodes"].values()
+        if node["name"] in unchanged
+        for parent in node["depends_on"]["nodes"]
+    }
+    reference = ("locations", "specialists", "promotions", "promo_codes", "iana_timezones")
+    assert tested and all(parent.endswith(reference) for parent in tested), tested

@@ -1,5 +1,7 @@
 """The dbt project as assets: one `dbt build` per refresh (models, seeds, data tests)."""
 
+import json
+
 from dagster import AssetExecutionContext, MaterializeResult, Output
 from dagster_dbt import DbtCliResource, dbt_assets
 
@@ -24,7 +26,10 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     whole_project = not context.is_subset
     plan = prepare_build(settings, whole_project=whole_project)
     context.log.info(f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})")
-    invocation = dbt.cli(build_args(plan), context=context, target_path=settings.dbt_target_dir)
+    manifest = json.loads(crm_dbt_project.manifest_path.read_bytes())
+    invocation = dbt.cli(
+        build_args(plan, manifest), context=context, target_path=settings.dbt_target_dir
+    )
     # If this process is killed, the next refresh stops the dbt it leaves running.
     pid_file = dbt_pid_file(settings.state_dir)
     pid_file.write_text(f"{invocation.process.pid}\n", encoding="ascii")
