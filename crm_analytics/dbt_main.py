@@ -156,8 +156,7 @@ def _checkpoint_files(connection: Any) -> None:
         "where not internal and not readonly and path is not null"
     ).fetchall()
 
-    def checkpoint(name: str) -> None:
-        cursor = connection.cursor()
+    def checkpoint(cursor: Any, name: str) -> None:
         try:
             cursor.execute('checkpoint "' + name.replace('"', '""') + '"')
         except duckdb.Error:
@@ -165,7 +164,10 @@ def _checkpoint_files(connection: Any) -> None:
         finally:
             cursor.close()
 
-    threads = [threading.Thread(target=checkpoint, args=(name,)) for (name,) in files]
+    # the cursors are opened here, one thread at a time; each checkpoint then runs on its own
+    threads = [
+        threading.Thread(target=checkpoint, args=(connection.cursor(), name)) for (name,) in files
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
