@@ -81,6 +81,15 @@ def loaded_files(state_dir: Path) -> dict[str, dict[str, str]]:
     return files
 
 
+def loaded_rows(state_dir: Path) -> dict[str, int]:
+    """entity -> rows of its loaded raw files."""
+    rows: dict[str, int] = {}
+    for record in ledger.load_all(state_dir):
+        if record.status == LOADED:
+            rows[record.entity] = rows.get(record.entity, 0) + record.rows_read
+    return rows
+
+
 def plan_build(state_dir: Path, work_db: Path) -> BuildPlan:
     path = record_path(state_dir)
     if not work_db.exists():

@@ -26,9 +26,10 @@ import socket
 import struct
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from crm_analytics import batch_process
+from crm_analytics import batch_process, build_schedule
 
 WARM_SOCKET_ENV = "CRM_DBT_WARM_SOCKET"
 _HEADER = struct.Struct("!Q")
@@ -47,14 +48,64 @@ def main() -> int:
 def _run_dbt() -> int:
     from dbt.cli.main import cli
 
+    restore_order = _order_by_critical_path()
     gc.freeze()
     batch_process.tune_gc()
     try:
         return cli()
     finally:
+        restore_order()
         _close_databases()
         # frozen objects are never freed: nanobind (duckdb) would report them leaked at exit
         gc.unfreeze()
+
+
+def _order_by_critical_path() -> Callable[[], None]:
+    """Start the ready node with the longest chain of work after it, given the refresh's
+    estimates (`build_schedule`); returns what puts dbt's own order back.
+
+    dbt's queue hands out ready nodes by score, but its run loop takes every ready node at
+    once and queues it in the thread pool, first come first served: a node that becomes
+    ready later waits behind all of them whatever its score. So the queue also hands out a
+    node only when a thread is free to run it."""
+    seconds = build_schedule.read_schedule(os.environ.get("DBT_TARGET_PATH"))
+    if not seconds:
+        return lambda: None
+    from dbt.graph.queue import GraphQueue
+    from dbt.task.runnable import GraphRunnableTask
+
+    own = {
+        (GraphQueue, "_get_scores"): GraphQueue.__dict__["_get_scores"],
+        (GraphQueue, "get"): GraphQueue.__dict__["get"],
+        (GraphRunnableTask, "execute_nodes"): GraphRunnableTask.__dict__["execute_nodes"],
+    }
+    own_get = own[(GraphQueue, "get")]
+    own_execute_nodes = own[(GraphRunnableTask, "execute_nodes")]
+
+    def scores(_queue: Any, graph: Any) -> dict[str, float]:
+        return build_schedule.critical_path_scores(graph.nodes, graph.edges, seconds)
+
+    def get(queue: Any, block: bool = True, timeout: float | None = None) -> Any:
+        threads = getattr(queue, "crm_threads", None)
+        if threads and block:
+            with queue.lock:
+                while len(queue.in_progress) >= threads:
+                    queue.some_task_done.wait()
+        return own_get(queue, block, timeout)
+
+    def execute_nodes(task: Any) -> Any:
+        task.job_queue.crm_threads = task.config.threads
+        return own_execute_nodes(task)
+
+    GraphQueue._get_scores = scores  # type: ignore[method-assign]
+    GraphQueue.get = get  # type: ignore[method-assign]
+    GraphRunnableTask.execute_nodes = execute_nodes  # type: ignore[method-assign]
+
+    def restore() -> None:
+        for (owner, name), function in own.items():
+            setattr(owner, name, function)
+
+    return restore
 
 
 def socket_address(address: str) -> str:

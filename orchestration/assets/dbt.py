@@ -1,11 +1,13 @@
 """The dbt project as assets: one `dbt build` per refresh (models, seeds, data tests)."""
 
 import json
+import time
 
 from dagster import AssetExecutionContext, MaterializeResult, Output
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from crm_analytics.build_plan import build_args, prepare_build, record_build
+from crm_analytics import build_schedule
+from crm_analytics.build_plan import build_args, loaded_rows, prepare_build, record_build
 from crm_analytics.locking import dbt_pid_file
 from orchestration.project import crm_dbt_project
 from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
@@ -27,6 +29,15 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     plan = prepare_build(settings, whole_project=whole_project)
     context.log.info(f"dbt build: {'full' if plan.full_refresh else 'incremental'} ({plan.reason})")
     manifest = json.loads(crm_dbt_project.manifest_path.read_bytes())
+    kind = build_schedule.FULL if plan.full_refresh else build_schedule.INCREMENTAL
+    build_schedule.schedule_build(
+        settings.state_dir,
+        settings.dbt_target_dir,
+        manifest,
+        kind,
+        lambda: loaded_rows(settings.state_dir),
+    )
+    started = time.time()
     invocation = dbt.cli(
         build_args(plan, manifest), context=context, target_path=settings.dbt_target_dir
     )
@@ -47,5 +58,6 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
                 yield event
     finally:
         pid_file.unlink(missing_ok=True)
+    build_schedule.record_build_times(settings.state_dir, settings.dbt_target_dir, kind, started)
     if whole_project and invocation.is_successful():
         record_build(settings.state_dir)
