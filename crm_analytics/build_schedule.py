@@ -8,8 +8,10 @@ list scheduling starts first the node with the most estimated seconds between it
 of the build, and only when a thread is free to run it.
 
 Measured at 10M rows, seven interleaved pairs on the same snapshot: dbt's span of one more day
-11.9 s -> 11.5 s on average (better in five pairs, worse in one). A full build did not change:
-each large query already keeps both cores busy (one dbt thread took as long as two).
+11.9 s -> 11.5 s on average (better in five pairs, worse in one). Full builds keep dbt's order:
+there each large query already keeps both cores busy (one dbt thread took as long as two), and
+ordering them did not pay in three builds on the same state (133.7 s in dbt's order, 134.0 s
+and 135.3 s ordered).
 
 The estimates are the seconds each node took in the last build of the same kind (full or
 incremental), else of the other kind. Without any (the first build), or for nodes added since,
@@ -118,7 +120,12 @@ def schedule_build(
     kind: str,
     source_rows: Callable[[], Mapping[str, int]],
 ) -> None:
-    """Before a build: its estimates, where `crm-dbt` will find them."""
+    """Before a build: its estimates, where `crm-dbt` will find them. A full build keeps
+    dbt's own order: there the order did not pay (see above), and running two of the largest
+    queries side by side shares DuckDB's memory limit between them."""
+    if kind == FULL:
+        (target_dir / SCHEDULE_FILE).unlink(missing_ok=True)
+        return
     write_schedule(
         target_dir, estimate_seconds(manifest, kind, load_history(state_dir), source_rows)
     )

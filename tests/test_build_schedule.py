@@ -144,6 +144,16 @@ def test_results_of_an_earlier_build_are_not_recorded_again(tmp_path):
     assert build_schedule.load_history(tmp_path) == {FULL: {"model.p.a": 1.0}}
 
 
+def test_a_full_build_keeps_dbt_s_own_order(tmp_path):
+    target = tmp_path / "target"
+    # no times recorded yet: an incremental build is ordered by the rows each node reads
+    build_schedule.schedule_build(tmp_path, target, MANIFEST, INCREMENTAL, lambda: ROWS)
+    assert build_schedule.read_schedule(target)["model.p.mart"] == pytest.approx(5.0)
+    build_schedule.schedule_build(tmp_path, target, MANIFEST, FULL, lambda: ROWS)
+    assert build_schedule.read_schedule(target) == {}
+    assert not (target / build_schedule.SCHEDULE_FILE).exists()
+
+
 def _tiny_project(root: Path) -> None:
     """Five models: a, b, c independent; c -> d -> e."""
     models = root / "models"
