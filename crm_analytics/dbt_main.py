@@ -67,10 +67,14 @@ def _order_by_critical_path() -> Callable[[], None]:
     dbt's queue hands out ready nodes by score, but its run loop takes every ready node at
     once and queues it in the thread pool, first come first served: a node that becomes
     ready later waits behind all of them whatever its score. So the queue also hands out a
-    node only when a thread is free to run it."""
+    node only when a thread is free to run it.
+
+    Such a build (the refresh writes estimates for incremental ones only) also runs its data
+    tests beside the models rather than before their children (compile_without_test_gates)."""
     seconds = build_schedule.read_schedule(os.environ.get("DBT_TARGET_PATH"))
     if not seconds:
         return lambda: None
+    from dbt.compilation import Compiler
     from dbt.graph.queue import GraphQueue
     from dbt.task.runnable import GraphRunnableTask
 
@@ -78,9 +82,20 @@ def _order_by_critical_path() -> Callable[[], None]:
         (GraphQueue, "_get_scores"): GraphQueue.__dict__["_get_scores"],
         (GraphQueue, "get"): GraphQueue.__dict__["get"],
         (GraphRunnableTask, "execute_nodes"): GraphRunnableTask.__dict__["execute_nodes"],
+        (Compiler, "compile"): Compiler.__dict__["compile"],
     }
     own_get = own[(GraphQueue, "get")]
     own_execute_nodes = own[(GraphRunnableTask, "execute_nodes")]
+    own_compile = own[(Compiler, "compile")]
+
+    def compile_without_test_gates(compiler: Any, manifest: Any, *args: Any, **kwargs: Any) -> Any:
+        # `dbt build` makes every model wait for the data tests of its parents. The refresh
+        # publishes only after the whole build passed (write-audit-publish), so a failing
+        # test still stops the publish; as gates the tests only held the marts back.
+        kwargs["add_test_edges"] = False
+        if len(args) > 1:
+            args = args[:1]
+        return own_compile(compiler, manifest, *args, **kwargs)
 
     def scores(_queue: Any, graph: Any) -> dict[str, float]:
         return build_schedule.critical_path_scores(graph.nodes, graph.edges, seconds)
@@ -100,6 +115,7 @@ def _order_by_critical_path() -> Callable[[], None]:
     GraphQueue._get_scores = scores  # type: ignore[method-assign]
     GraphQueue.get = get  # type: ignore[method-assign]
     GraphRunnableTask.execute_nodes = execute_nodes  # type: ignore[method-assign]
+    Compiler.compile = compile_without_test_gates  # type: ignore[method-assign]
 
     def restore() -> None:
         for (owner, name), function in own.items():

@@ -172,22 +172,23 @@ def _tiny_project(root: Path) -> None:
     (models / "e.sql").write_text("select * from {{ ref('d') }}\n", encoding="utf-8")
 
 
-def _run_order(root: Path, target: Path) -> list[str]:
+def _run_order(root: Path, target: Path, command: str = "run", exit_code: int = 0) -> list[str]:
     env = {k: v for k, v in os.environ.items() if k != WARM_SOCKET_ENV}
     env["DBT_TARGET_PATH"] = str(target)
     done = subprocess.run(
-        [CRM_DBT, "run", "--profiles-dir", str(root), "--project-dir", str(root)],
+        [CRM_DBT, command, "--profiles-dir", str(root), "--project-dir", str(root)],
         cwd=root,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == exit_code, done.stdout + done.stderr
     results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
     started = {
-        r["unique_id"].rsplit(".", 1)[1]: next(t["started_at"] for t in r["timing"])
+        r["unique_id"].split(".")[2]: next(t["started_at"] for t in r["timing"])
         for r in results
+        if r["timing"]
     }
     return sorted(started, key=started.__getitem__)
 
@@ -201,3 +202,25 @@ def test_crm_dbt_starts_the_longest_chain_first(tmp_path):
     names = "abcde"
     build_schedule.write_schedule(target, {f"model.tiny.{n}": 1.0 for n in names})
     assert _run_order(tmp_path, target) == ["c", "d", "a", "b", "e"]
+
+
+def test_a_scheduled_build_runs_data_tests_beside_the_models(tmp_path):
+    # c has a data test that fails; d and e are built from c
+    _tiny_project(tmp_path)
+    (tmp_path / "models" / "c.sql").write_text("select null as x\n", encoding="utf-8")
+    (tmp_path / "models" / "schema.yml").write_text(
+        "version: 2\nmodels:\n  - name: c\n    columns:\n      - name: x\n"
+        "        data_tests: [not_null]\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / "target"
+    # dbt build's own order: d waits for the test of its parent and is skipped when it fails
+    assert _run_order(tmp_path, target, "build", exit_code=1) == ["a", "b", "c", "not_null_c_x"]
+    # an incremental build of the refresh (estimates written): the test no longer holds d and
+    # e back, runs when a thread is free for its short chain (last here, one thread), and its
+    # failure still fails the build
+    names = "abcde"
+    seconds = {f"model.tiny.{n}": 1.0 for n in names}
+    build_schedule.write_schedule(target, {**seconds, "test.tiny.not_null_c_x.abc": 0.1})
+    order = _run_order(tmp_path, target, "build", exit_code=1)
+    assert order == ["c", "d", "a", "b", "e", "not_null_c_x"]

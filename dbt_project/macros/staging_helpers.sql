@@ -136,3 +136,14 @@
         else 'client:' || {{ client_id }}
     end
 {%- endmacro %}
+
+{#- The chain client of a fact's client_id (raw-extracts.md, Chain clients): that of its current
+    client record (`records`, int_clients_keyed joined on client_id), else the key
+    client:<client_id> of an id without one (never sent, deleted, quarantined); null for an
+    anonymous fact. -#}
+{% macro fact_chain_client_id(client_id, records='client_records') -%}
+    coalesce(
+        {{ records }}.chain_client_id,
+        case when {{ client_id }} is not null then {{ md5_hex("'client:' || " ~ client_id) }} end
+    )
+{%- endmacro %}

@@ -14,9 +14,12 @@ appointments as (
 
 ),
 
-client_ids as (
+client_records as (
 
-    select * from {{ ref('int_client_ids_mapped') }}
+    select
+        client_id,
+        chain_client_id
+    from {{ ref('int_clients_keyed') }}
 
 ),
 
@@ -33,7 +36,7 @@ final as (
         appointments.visit_id,
         appointments.location_id,
         appointments.client_id,
-        client_ids.chain_client_id,
+        {{ fact_chain_client_id('appointments.client_id') }} as chain_client_id,
         appointments.specialist_id,
         appointments.promotion_id,
         promotions.promotion_type,
@@ -45,7 +48,7 @@ final as (
         appointments.created_at,
         appointments.created_at_utc
     from appointments
-    left join client_ids on appointments.client_id = client_ids.client_id
+    left join client_records on appointments.client_id = client_records.client_id
     left join promotions on appointments.promotion_id = promotions.promotion_id
 
 )

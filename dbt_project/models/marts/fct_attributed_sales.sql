@@ -25,9 +25,12 @@ activities as (
 
 ),
 
-client_ids as (
+client_records as (
 
-    select * from {{ ref('int_client_ids_mapped') }}
+    select
+        client_id,
+        chain_client_id
+    from {{ ref('int_clients_keyed') }}
 
 ),
 
@@ -47,27 +50,15 @@ changed_chain_clients as {{ materialized_cte() }} (
     from {{ ref('fct_sales') }} as changed_sales
     where {{ in_scope('changed_sales.sale_id', 'sale_ids') }}
     union
-    select activity_clients.chain_client_id
+    select {{ fact_chain_client_id('changed_activities.client_id', 'activity_records') }}
     from {{ ref('stg_crm__activities') }} as changed_activities
-    inner join {{ ref('int_client_ids_mapped') }} as activity_clients
-        on changed_activities.client_id = activity_clients.client_id
+    left join {{ ref('int_clients_keyed') }} as activity_records
+        on changed_activities.client_id = activity_records.client_id
     where {{ in_scope('changed_activities.activity_id', 'attribution_activity_ids') }}
 
 ),
 
 {% endif -%}
-
-chain_members as (
-
-    select
-        client_id,
-        chain_client_id
-    from client_ids
-    {%- if is_incremental() %}
-    where chain_client_id in (select changed_chain_clients.chain_client_id from changed_chain_clients)
-    {%- endif %}
-
-),
 
 sales as (
 
@@ -78,15 +69,28 @@ sales as (
 
 ),
 
-client_activities as (
+activity_clients as (
 
     select
         activities.*,
-        chain_members.chain_client_id,
-        specialists.specialist_name as associate_name
+        {{ fact_chain_client_id('activities.client_id') }} as chain_client_id
     from activities
-    inner join chain_members on activities.client_id = chain_members.client_id
-    left join specialists on activities.associate_id = specialists.specialist_id
+    left join client_records on activities.client_id = client_records.client_id
+
+),
+
+client_activities as (
+
+    select
+        activity_clients.*,
+        specialists.specialist_name as associate_name
+    from activity_clients
+    left join specialists on activity_clients.associate_id = specialists.specialist_id
+    {%- if is_incremental() %}
+    where
+        activity_clients.chain_client_id
+        in (select changed_chain_clients.chain_client_id from changed_chain_clients)
+    {%- endif %}
 
 ),
 

@@ -22,9 +22,12 @@ sales as (
 
 ),
 
-client_ids as (
+client_records as (
 
-    select * from {{ ref('int_client_ids_mapped') }}
+    select
+        client_id,
+        chain_client_id
+    from {{ ref('int_clients_keyed') }}
 
 ),
 
@@ -51,8 +54,10 @@ final as (
         coalesce(deals.deal_id, realizations.deal_key) as deal_key,
         coalesce(deals.deal_id, realizations.deal_id) as deal_id,
         deals.deal_id is not null as has_deal_record,
-        coalesce(deal_clients.chain_client_id, realizations.sales_chain_client_id)
-            as chain_client_id,
+        coalesce(
+            {{ fact_chain_client_id('deals.client_id', 'deal_clients') }},
+            realizations.sales_chain_client_id
+        ) as chain_client_id,
         coalesce(deals.location_id, realizations.sales_location_id) as location_id,
         deals.channel,
         deals.status,
@@ -64,7 +69,7 @@ final as (
         realizations.last_posted_at_utc
     from deals
     full outer join realizations on deals.deal_id = realizations.deal_key
-    left join client_ids as deal_clients on deals.client_id = deal_clients.client_id
+    left join client_records as deal_clients on deals.client_id = deal_clients.client_id
 
 )
 

@@ -21,9 +21,22 @@ promo_codes as (
 
 ),
 
-client_ids as (
+client_records as (
 
-    select * from {{ ref('int_client_ids_mapped') }}
+    select
+        client_id,
+        chain_client_id
+    from {{ ref('int_clients_keyed') }}
+
+),
+
+activation_clients as (
+
+    select
+        activations.*,
+        {{ fact_chain_client_id('activations.client_id') }} as chain_client_id
+    from activations
+    left join client_records on activations.client_id = client_records.client_id
 
 ),
 
@@ -49,20 +62,19 @@ first_realizations as (
 joined as (
 
     select
-        activations.activation_id,
-        activations.promo_code_id,
+        activation_clients.activation_id,
+        activation_clients.promo_code_id,
         promo_codes.code,
         promo_codes.campaign,
         promo_codes.location_id,
-        activations.client_id,
-        client_ids.chain_client_id,
-        activations.activated_at,
-        activations.activated_at_utc,
-        activations.bonus_amount
-    from activations
-    left join promo_codes on activations.promo_code_id = promo_codes.promo_code_id
-    left join client_ids on activations.client_id = client_ids.client_id
-    where true{{ scope_filter([['client_ids.chain_client_id', 'activation_chain_client_ids']]) }}
+        activation_clients.client_id,
+        activation_clients.chain_client_id,
+        activation_clients.activated_at,
+        activation_clients.activated_at_utc,
+        activation_clients.bonus_amount
+    from activation_clients
+    left join promo_codes on activation_clients.promo_code_id = promo_codes.promo_code_id
+    where true{{ scope_filter([['chain_client_id', 'activation_chain_client_ids']]) }}
 
 ),
 

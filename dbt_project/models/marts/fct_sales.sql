@@ -15,9 +15,12 @@ sales as (
 
 ),
 
-client_ids as (
+client_records as (
 
-    select * from {{ ref('int_client_ids_mapped') }}
+    select
+        client_id,
+        chain_client_id
+    from {{ ref('int_clients_keyed') }}
 
 ),
 
@@ -27,7 +30,7 @@ final as (
         sales.sale_id,
         sales.location_id,
         sales.client_id,
-        client_ids.chain_client_id,
+        {{ fact_chain_client_id('sales.client_id') }} as chain_client_id,
         coalesce(sales.deal_id, 'sale:' || sales.sale_id) as deal_key,
         sales.deal_id,
         sales.visit_id,
@@ -40,7 +43,7 @@ final as (
         sales.created_at,
         sales.created_at_utc
     from sales
-    left join client_ids on sales.client_id = client_ids.client_id
+    left join client_records on sales.client_id = client_records.client_id
 
 )
 

@@ -13,9 +13,12 @@ messages as (
 
 ),
 
-client_ids as (
+client_records as (
 
-    select * from {{ ref('int_client_ids_mapped') }}
+    select
+        client_id,
+        chain_client_id
+    from {{ ref('int_clients_keyed') }}
 
 ),
 
@@ -24,13 +27,13 @@ final as (
     select
         messages.message_id,
         messages.client_id,
-        client_ids.chain_client_id,
+        {{ fact_chain_client_id('messages.client_id') }} as chain_client_id,
         messages.campaign,
         messages.status,
         messages.sent_at,
         messages.sent_at_utc
     from messages
-    left join client_ids on messages.client_id = client_ids.client_id
+    left join client_records on messages.client_id = client_records.client_id
 
 )
 
