@@ -2,18 +2,10 @@
 
     An incremental build parses only the raw files landed since the last build; every model
     downstream recomputes only its rows in a changed scope (int_scopes_changed) and replaces
-    them: the scoped_replace strategy deletes the target's rows in scope, then inserts the
-    rows the model selected for that scope. A key that disappeared (a delete, or a correction
-    that moved a row elsewhere) is in scope and selects nothing, so it is removed. -#}
-
-{#- Materialization strategy: config replace_scope = [[column, scope], ...] (OR-ed). -#}
-{% macro get_incremental_scoped_replace_sql(arg_dict) %}
-    {%- set target = arg_dict['target_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ target }} where {{ scope_predicate(config.get('replace_scope')) }};
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from {{ arg_dict['temp_relation'] }}
-{% endmacro %}
+    them: the `scoped` materialization (materializations/scoped.sql) deletes the target's rows
+    in scope, then inserts the rows the model selected for that scope. A key that disappeared
+    (a delete, or a correction that moved a row elsewhere) is in scope and selects nothing, so
+    it is removed. -#}
 
 {#- True when any (column, scope) pair holds: column's value is in that changed scope. -#}
 {% macro scope_predicate(pairs, scopes_relation=none) -%}

@@ -2,8 +2,7 @@
 -- clients): phone when it normalises to a valid number, else a valid email, else the record.
 -- Each record has exactly one key; there is no transitive merging.
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['client_id', 'clients']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

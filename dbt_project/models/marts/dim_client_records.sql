@@ -1,8 +1,7 @@
 -- Client records (one location's database each) with the chain client they belong to.
 -- Contact data stays in dim_clients.
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['client_id', 'clients']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

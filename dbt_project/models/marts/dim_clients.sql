@@ -1,7 +1,6 @@
 -- The chain client database: one row per chain client (raw-extracts.md, Chain clients).
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['chain_client_id', 'chain_client_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

@@ -1,7 +1,6 @@
 -- One row per current appointment, with its chain client and the promotion's type.
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['appointment_id', 'appointment_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

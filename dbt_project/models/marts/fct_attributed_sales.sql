@@ -2,8 +2,7 @@
 -- occurred at most max_attribution_window_days before the posting (absolute time), at any
 -- store. R5 narrows the window with elapsed_microseconds.
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['sale_id', 'sale_ids'], ['activity_id', 'attribution_activity_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

@@ -1,8 +1,7 @@
 -- One row per deal: every deal record plus every deal key that realizations carry (a deal id
 -- without a record, or a realization without a deal), with its realizations summed.
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['deal_key', 'deal_keys']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

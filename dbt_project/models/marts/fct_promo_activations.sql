@@ -2,8 +2,7 @@
 -- (all time, by time then activation_id) and whether the client was new at the code's
 -- location (no realization there, by any of their records, before this activation).
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['chain_client_id', 'activation_chain_client_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

@@ -1,8 +1,7 @@
 -- Realizations: current, not deleted sales with status posted (reports.md). A realization
 -- without a deal is a deal of its own (deal_key).
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['sale_id', 'sale_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

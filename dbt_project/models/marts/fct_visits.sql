@@ -2,8 +2,7 @@
 -- appointments arrived; its time is the earliest arrived starts_at, its client that of the
 -- earliest arrived appointment (reports.md, common rules).
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['visit_id', 'visit_ids']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

@@ -1,6 +1,5 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['client_id', 'clients']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

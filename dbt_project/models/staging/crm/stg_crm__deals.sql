@@ -1,6 +1,5 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['deal_id', 'deals']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

@@ -1,6 +1,5 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['activation_id', 'promo_activations']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

@@ -1,6 +1,5 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['sale_id', 'sales']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}

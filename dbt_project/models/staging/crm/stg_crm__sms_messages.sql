@@ -1,6 +1,5 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='scoped_replace',
+    materialized='scoped',
     replace_scope=[['message_id', 'sms_messages']]
 ) }}
 -- depends_on: {{ ref('int_scopes_changed') }}
