@@ -217,7 +217,7 @@ def test_the_project_s_unchanged_tests_are_only_those_of_reference_entities_and_
     manifest = json.loads(ensure_manifest().read_text(encoding="utf-8"))
     unchanged = build_plan.unchanged_data_tests(manifest)
     assert "unique_dim_locations_location_id" in unchanged
-    assert "unique_stg_crm__promo_codes_promo_code_id" in unchanged
+    assert "primary_key_stg_crm__promo_codes_promo_code_id" in unchanged
     assert "unique_iana_timezones_timezone_name" in unchanged
     tested = {
         parent

@@ -16,11 +16,32 @@
     ({{ conditions | join(' or ') }})
 {%- endmacro %}
 
+{#- `parsed:<entity>` is the keys of that entity's valid rows parsed in this build, read from its
+    base model itself: a model scoped by nothing else (staging, the client records) then needs
+    only its own inputs and builds beside int_keys_changed. Every other scope is a list in
+    int_scopes_changed. -#}
 {% macro in_scope(column, scope, scopes_relation=none) -%}
-    {{ column }} in (
-        select scope_value from {{ scopes_relation or ref('int_scopes_changed') }}
-        where scope = '{{ scope }}'
-    )
+    {%- if scope.startswith('parsed:') -%}
+        {%- set entity = scope.split(':', 1)[1] -%}
+        {{ column }} in (
+            select parsed_rows.{{ var('raw_contract')[entity]['key'] }}
+            from {{ model_relation('base_crm__' ~ entity) }} as parsed_rows
+            where parsed_rows._is_valid and parsed_rows._dbt_invocation_id = '{{ invocation_id }}'
+        )
+    {%- else -%}
+        {{ column }} in (
+            select scope_value from {{ scopes_relation or ref('int_scopes_changed') }}
+            where scope = '{{ scope }}'
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A model's relation from the graph, without `ref`: data tests compile scopes too, and a ref
+    there would be a dependency dbt cannot see at parse time. -#}
+{% macro model_relation(name) -%}
+    {%- set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+        | selectattr('name', 'equalto', name) | first -%}
+    {{ return(api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias)) }}
 {%- endmacro %}
 
 {#- Data tests in an incremental `dbt build` audit what the build changed: a test of a model

@@ -3,15 +3,14 @@
 -- Each record has exactly one key; there is no transitive merging.
 {{ config(
     materialized='scoped',
-    replace_scope=[['client_id', 'clients']]
+    replace_scope=[['client_id', 'parsed:clients']]
 ) }}
--- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 clients as (
 
     select * from {{ ref('stg_crm__clients') }}
-    where true{{ scope_filter([['client_id', 'clients']]) }}
+    where true{{ scope_filter([['client_id', 'parsed:clients']]) }}
 
 ),
 

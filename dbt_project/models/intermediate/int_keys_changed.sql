@@ -203,39 +203,10 @@ changed_deal_keys as (
 
 scopes as (
 
-    -- <entity>: keys parsed in this build (stg_crm__<entity>); sale_ids, appointment_ids,
-    -- attribution_activity_ids and sms_messages add a changed client's rows (fct_*); each
-    -- *client_ids scope gets its *chain_client_ids in int_scopes_changed
-    select
-        'clients' as scope,
-        scope_value
-    from new_clients
-    union all
-    select
-        'sales' as scope,
-        scope_value
-    from new_sales
-    union all
-    select
-        'deals' as scope,
-        scope_value
-    from new_deals
-    union all
-    select
-        'appointments' as scope,
-        scope_value
-    from new_appointments
-    union all
-    select
-        'activities' as scope,
-        scope_value
-    from new_activities
-    union all
-    select
-        'promo_activations' as scope,
-        scope_value
-    from new_promo_activations
-    union all
+    -- (the keys parsed in this build are the `parsed:<entity>` scopes, read from the base
+    -- models themselves); sale_ids, appointment_ids, attribution_activity_ids and
+    -- sms_messages add a changed client's rows (fct_*); each *client_ids scope gets its
+    -- *chain_client_ids in int_scopes_changed
     select distinct
         'sms_messages' as scope,
         message_id as scope_value

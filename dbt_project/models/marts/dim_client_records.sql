@@ -2,15 +2,14 @@
 -- Contact data stays in dim_clients.
 {{ config(
     materialized='scoped',
-    replace_scope=[['client_id', 'clients']]
+    replace_scope=[['client_id', 'parsed:clients']]
 ) }}
--- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 client_records as (
 
     select * from {{ ref('int_clients_keyed') }}
-    where true{{ scope_filter([['client_id', 'clients']]) }}
+    where true{{ scope_filter([['client_id', 'parsed:clients']]) }}
 
 ),
 

@@ -1,13 +1,12 @@
 {{ config(
     materialized='scoped',
-    replace_scope=[['activity_id', 'activities']]
+    replace_scope=[['activity_id', 'parsed:activities']]
 ) }}
--- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as {{ inlined_cte() }} (
 
-    {{ valid_rows_with_location_timezone('base_crm__activities', 'activity_id', 'activities') }}
+    {{ valid_rows_with_location_timezone('base_crm__activities', 'activity_id', 'parsed:activities') }}
 
 ),
 

@@ -1,13 +1,12 @@
 {{ config(
     materialized='scoped',
-    replace_scope=[['appointment_id', 'appointments']]
+    replace_scope=[['appointment_id', 'parsed:appointments']]
 ) }}
--- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as {{ inlined_cte() }} (
 
-    {{ valid_rows_with_location_timezone('base_crm__appointments', 'appointment_id', 'appointments') }}
+    {{ valid_rows_with_location_timezone('base_crm__appointments', 'appointment_id', 'parsed:appointments') }}
 
 ),
 

@@ -1,13 +1,12 @@
 {{ config(
     materialized='scoped',
-    replace_scope=[['client_id', 'clients']]
+    replace_scope=[['client_id', 'parsed:clients']]
 ) }}
--- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as {{ inlined_cte() }} (
 
-    {{ valid_rows_with_location_timezone('base_crm__clients', 'client_id', 'clients') }}
+    {{ valid_rows_with_location_timezone('base_crm__clients', 'client_id', 'parsed:clients') }}
 
 ),
 

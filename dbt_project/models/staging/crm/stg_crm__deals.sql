@@ -1,13 +1,12 @@
 {{ config(
     materialized='scoped',
-    replace_scope=[['deal_id', 'deals']]
+    replace_scope=[['deal_id', 'parsed:deals']]
 ) }}
--- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as {{ inlined_cte() }} (
 
-    {{ valid_rows_with_location_timezone('base_crm__deals', 'deal_id', 'deals') }}
+    {{ valid_rows_with_location_timezone('base_crm__deals', 'deal_id', 'parsed:deals') }}
 
 ),
 

@@ -1,14 +1,13 @@
 {{ config(
     materialized='scoped',
-    replace_scope=[['activation_id', 'promo_activations']]
+    replace_scope=[['activation_id', 'parsed:promo_activations']]
 ) }}
--- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as (
 
     select * from {{ ref('base_crm__promo_activations') }}
-    where _is_valid{{ scope_filter([['activation_id', 'promo_activations']]) }}
+    where _is_valid{{ scope_filter([['activation_id', 'parsed:promo_activations']]) }}
 
 ),
 

@@ -1,13 +1,12 @@
 {{ config(
     materialized='scoped',
-    replace_scope=[['sale_id', 'sales']]
+    replace_scope=[['sale_id', 'parsed:sales']]
 ) }}
--- depends_on: {{ ref('int_scopes_changed') }}
 with
 
 source as {{ inlined_cte() }} (
 
-    {{ valid_rows_with_location_timezone('base_crm__sales', 'sale_id', 'sales') }}
+    {{ valid_rows_with_location_timezone('base_crm__sales', 'sale_id', 'parsed:sales') }}
 
 ),
 
