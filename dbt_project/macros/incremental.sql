@@ -16,17 +16,17 @@
     ({{ conditions | join(' or ') }})
 {%- endmacro %}
 
-{#- `parsed:<entity>` is the keys of that entity's valid rows parsed in this build, read from its
-    base model itself: a model scoped by nothing else (staging, the client records) then needs
-    only its own inputs and builds beside int_keys_changed. Every other scope is a list in
-    int_scopes_changed. -#}
+{#- `parsed:<entity>` is the keys of that entity's valid rows parsed in this build
+    (int_keys_parsed): a model scoped by nothing else (staging, the client records) then needs
+    only that small table and its own inputs, and builds beside int_keys_changed. Every other
+    scope is a list in int_scopes_changed. Both are read through a relation built from the
+    graph where a data test compiles the scope (a `ref` there would be a dependency dbt cannot
+    see at parse time). -#}
 {% macro in_scope(column, scope, scopes_relation=none) -%}
     {%- if scope.startswith('parsed:') -%}
-        {%- set entity = scope.split(':', 1)[1] -%}
         {{ column }} in (
-            select parsed_rows.{{ var('raw_contract')[entity]['key'] }}
-            from {{ model_relation('base_crm__' ~ entity) }} as parsed_rows
-            where parsed_rows._is_valid and parsed_rows._dbt_invocation_id = '{{ invocation_id }}'
+            select key_value from {{ model_relation('int_keys_parsed') }}
+            where entity = '{{ scope.split(':', 1)[1] }}'
         )
     {%- else -%}
         {{ column }} in (
@@ -36,8 +36,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- A model's relation from the graph, without `ref`: data tests compile scopes too, and a ref
-    there would be a dependency dbt cannot see at parse time. -#}
 {% macro model_relation(name) -%}
     {%- set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
         | selectattr('name', 'equalto', name) | first -%}

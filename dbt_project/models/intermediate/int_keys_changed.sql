@@ -6,45 +6,65 @@
 -- large base model is scanned once (appointments twice), for every scope it feeds.
 with
 
+keys_parsed as (
+
+    select * from {{ ref('int_keys_parsed') }}
+
+),
+
 new_clients as (
 
-    {{ new_keys('base_crm__clients', 'client_id') }}
+    select key_value as scope_value
+    from keys_parsed
+    where entity = 'clients'
 
 ),
 
 new_sales as (
 
-    {{ new_keys('base_crm__sales', 'sale_id') }}
+    select key_value as scope_value
+    from keys_parsed
+    where entity = 'sales'
 
 ),
 
 new_deals as (
 
-    {{ new_keys('base_crm__deals', 'deal_id') }}
+    select key_value as scope_value
+    from keys_parsed
+    where entity = 'deals'
 
 ),
 
 new_appointments as (
 
-    {{ new_keys('base_crm__appointments', 'appointment_id') }}
+    select key_value as scope_value
+    from keys_parsed
+    where entity = 'appointments'
 
 ),
 
 new_activities as (
 
-    {{ new_keys('base_crm__activities', 'activity_id') }}
+    select key_value as scope_value
+    from keys_parsed
+    where entity = 'activities'
 
 ),
 
 new_promo_activations as (
 
-    {{ new_keys('base_crm__promo_activations', 'activation_id') }}
+    select key_value as scope_value
+    from keys_parsed
+    where entity = 'promo_activations'
 
 ),
 
 new_sms_messages as (
 
-    {{ new_keys('base_crm__sms_messages', 'message_id') }}
+    select key_value as scope_value
+    from keys_parsed
+    where entity = 'sms_messages'
 
 ),
 

@@ -4,6 +4,7 @@
     materialized='scoped',
     replace_scope=[['client_id', 'parsed:clients']]
 ) }}
+-- depends_on: {{ ref('int_keys_parsed') }}
 with
 
 client_records as (

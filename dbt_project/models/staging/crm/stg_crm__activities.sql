@@ -2,6 +2,7 @@
     materialized='scoped',
     replace_scope=[['activity_id', 'parsed:activities']]
 ) }}
+-- depends_on: {{ ref('int_keys_parsed') }}
 with
 
 source as {{ inlined_cte() }} (

@@ -2,6 +2,7 @@
     materialized='scoped',
     replace_scope=[['client_id', 'parsed:clients']]
 ) }}
+-- depends_on: {{ ref('int_keys_parsed') }}
 with
 
 source as {{ inlined_cte() }} (

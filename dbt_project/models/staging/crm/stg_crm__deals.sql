@@ -2,6 +2,7 @@
     materialized='scoped',
     replace_scope=[['deal_id', 'parsed:deals']]
 ) }}
+-- depends_on: {{ ref('int_keys_parsed') }}
 with
 
 source as {{ inlined_cte() }} (

@@ -2,6 +2,7 @@
     materialized='scoped',
     replace_scope=[['activation_id', 'parsed:promo_activations']]
 ) }}
+-- depends_on: {{ ref('int_keys_parsed') }}
 with
 
 source as (

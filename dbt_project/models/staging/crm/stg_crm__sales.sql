@@ -2,6 +2,7 @@
     materialized='scoped',
     replace_scope=[['sale_id', 'parsed:sales']]
 ) }}
+-- depends_on: {{ ref('int_keys_parsed') }}
 with
 
 source as {{ inlined_cte() }} (
