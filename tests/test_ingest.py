@@ -11,7 +11,7 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from crm_analytics.ingest import IngestResult, LedgerRecord, ingest, rawzone
+from crm_analytics.ingest import IngestResult, LedgerRecord, csv_reader, ingest, rawzone
 
 NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 CLIENT_HEADER = "client_id,location_id,registered_at,updated_at"
@@ -145,6 +145,21 @@ def test_csv_record_larger_than_a_block_is_retried(tmp_path: Path, monkeypatch) 
     rec = record(run(tmp_path), "clients", "a.csv")
     assert rec.status == "loaded" and rec.rows_read == 2
     assert rows(tmp_path, rec)[0]["name"] == big
+
+
+def test_csv_first_record_larger_than_the_header_block(tmp_path: Path) -> None:
+    # the header is read from a small first block; a longer first record needs a bigger one
+    big = "y\n" * (csv_reader.HEADER_BLOCK_SIZE // 2 + 10)
+    land(
+        tmp_path / "landing",
+        "clients",
+        "a.csv",
+        f'{CLIENT_HEADER},name\nc1,l1,r,u,"{big}"\nc2,l1,r,u,n\n',
+    )
+    rec = record(run(tmp_path), "clients", "a.csv")
+    assert rec.status == "loaded" and rec.rows_read == 2
+    assert rec.columns[-1] == "name"
+    assert [r["name"] for r in rows(tmp_path, rec)] == [big, "n"]
 
 
 # --- xlsx --------------------------------------------------------------------------------
