@@ -152,19 +152,20 @@ def plan_path(state_dir: Path) -> Path:
 
 def build_args(plan: BuildPlan, manifest: Mapping[str, Any] | None = None) -> list[str]:
     """dbt's arguments for the planned build. Unit tests check the code, not the data: they run
-    in the test suite, not per refresh. An incremental build audits what it changes; the data
-    tests of what it cannot change (given the `manifest`) are left to the full builds."""
+    in the test suite, not per refresh. An incremental build leaves out what it cannot change
+    (given the `manifest`): those nodes' rows and audits stand as the last build left them."""
     if plan.full_refresh:
         return ["build", "--exclude", "test_type:unit", "--full-refresh"]
-    unchanged = unchanged_data_tests(manifest) if manifest is not None else []
+    unchanged = sorted(unchanged_nodes(manifest).values()) if manifest is not None else []
     return ["build", "--exclude", " ".join(["test_type:unit", *unchanged])]
 
 
-def unchanged_data_tests(manifest: Mapping[str, Any]) -> list[str]:
-    """The data tests whose every input is one an incremental build leaves as it was: the
-    reference entities' raw sources (a new file of one makes the build full) and the seeds
-    (part of the project). Their tables are rebuilt from the same rows, so their tests would
-    pass again; about 16 nodes of a one-day build's 122."""
+def unchanged_nodes(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """unique_id -> name of the seeds, models and data tests whose every input is one an
+    incremental build leaves as it was: the reference entities' raw sources (a new file of one
+    makes the build full) and the seeds (part of the project). Rebuilt, they would hold the
+    same rows and pass the same tests: 25 nodes of this project (13 of them models and the
+    seed), each costing dbt about 0.1 s however small."""
     parents = {
         uid: node.get("depends_on", {}).get("nodes", []) for uid, node in manifest["nodes"].items()
     }
@@ -183,11 +184,13 @@ def unchanged_data_tests(manifest: Mapping[str, Any]) -> list[str]:
                 unchanged[uid] = bool(inputs) and all(is_unchanged(p) for p in inputs)
         return unchanged[uid]
 
-    return sorted(
-        node["name"]
+    return {
+        uid: node["name"]
         for uid, node in manifest["nodes"].items()
-        if node["resource_type"] == "test" and uid.startswith("test.") and is_unchanged(uid)
-    )
+        if uid.startswith(("test.", "model.", "seed."))
+        and node["resource_type"] in ("test", "model", "seed")
+        and is_unchanged(uid)
+    }
 
 
 def record_build(state_dir: Path) -> None:

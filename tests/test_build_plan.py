@@ -173,7 +173,7 @@ def _manifest(nodes: dict[str, list[str]], sources: list[str]) -> dict:
     }
 
 
-def test_an_incremental_build_leaves_out_the_tests_of_what_it_cannot_change():
+def test_an_incremental_build_leaves_out_what_it_cannot_change():
     manifest = _manifest(
         {
             "seed.p.zones": [],
@@ -191,39 +191,51 @@ def test_an_incremental_build_leaves_out_the_tests_of_what_it_cannot_change():
         ["locations", "sales"],
     )
     # locations (a reference entity: a new file of it makes the build full) and seeds
-    # (the project) are as the last build left them; sales may change, and a model without
-    # inputs is not assumed unchanged
-    assert build_plan.unchanged_data_tests(manifest) == [
-        "relationships_locations_zones",
-        "unique_dim_locations",
-        "unique_zones",
-    ]
+    # (the project) are as the last build left them, and so is all that reads only them;
+    # sales may change, and a model without inputs is not assumed unchanged
+    assert build_plan.unchanged_nodes(manifest) == {
+        "seed.p.zones": "zones",
+        "model.p.stg_locations": "stg_locations",
+        "model.p.dim_locations": "dim_locations",
+        "test.p.unique_zones": "unique_zones",
+        "test.p.unique_dim_locations": "unique_dim_locations",
+        "test.p.relationships_locations_zones": "relationships_locations_zones",
+    }
     incremental = build_plan.build_args(build_plan.BuildPlan(False, "1 new file"), manifest)
     assert incremental == [
         "build",
         "--exclude",
-        "test_type:unit relationships_locations_zones unique_dim_locations unique_zones",
+        "test_type:unit dim_locations relationships_locations_zones stg_locations"
+        " unique_dim_locations unique_zones zones",
     ]
-    # a full build runs every data test
+    # a full build runs every node but the unit tests
     full = build_plan.build_args(build_plan.BuildPlan(True, "first"), manifest)
     assert full == ["build", "--exclude", "test_type:unit", "--full-refresh"]
 
 
-def test_the_project_s_unchanged_tests_are_only_those_of_reference_entities_and_seeds():
+def test_the_project_s_unchanged_nodes_are_only_reference_entities_and_seeds():
     import json
 
     from orchestration.project import ensure_manifest
 
     manifest = json.loads(ensure_manifest().read_text(encoding="utf-8"))
-    unchanged = build_plan.unchanged_data_tests(manifest)
-    assert "unique_dim_locations_location_id" in unchanged
-    assert "primary_key_stg_crm__promo_codes_promo_code_id" in unchanged
-    assert "unique_iana_timezones_timezone_name" in unchanged
-    tested = {
+    unchanged = build_plan.unchanged_nodes(manifest)
+    names = set(unchanged.values())
+    assert {
+        "base_crm__locations",
+        "stg_crm__promo_codes",
+        "dim_specialists",
+        "iana_timezones",
+        "unique_dim_locations_location_id",
+        "primary_key_stg_crm__promo_codes_promo_code_id",
+        "unique_iana_timezones_timezone_name",
+    } <= names
+    # what reads a changing entity is never left out
+    assert not names & {"stg_crm__sales", "fct_promo_activations", "audit_quarantined_rows"}
+    inputs = {
         parent
-        for node in manifest["nodes"].values()
-        if node["name"] in unchanged
-        for parent in node["depends_on"]["nodes"]
+        for unique_id in unchanged
+        for parent in manifest["nodes"][unique_id]["depends_on"].get("nodes", [])
     }
     reference = ("locations", "specialists", "promotions", "promo_codes", "iana_timezones")
-    assert tested and all(parent.endswith(reference) for parent in tested), tested
+    assert inputs and all(parent.endswith(reference) for parent in inputs), inputs

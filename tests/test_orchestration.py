@@ -140,6 +140,10 @@ def test_refresh_materializes_everything_in_process(tmp_path):
     assert stat.S_IMODE((settings.reports_dir / "clients.xlsx").stat().st_mode) == 0o600
     again = run_refresh(settings)
     assert again.success and again.files_loaded == 0 and again.files_already_ingested == 3
+    # an incremental build leaves out the reference entities' models (unchanged), yet the
+    # marts are published and the reports rendered as after any build
+    assert "incremental" in (settings.state_dir / "dbt" / "last_plan.txt").read_text()
+    assert "published_warehouse" in again.step_seconds and again.report_files == 4
 
 
 def test_cli_refresh_prints_summary(tmp_path):

@@ -2,12 +2,20 @@
 
 import json
 import time
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, Output
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from crm_analytics import build_schedule
-from crm_analytics.build_plan import build_args, loaded_rows, prepare_build, record_build
+from crm_analytics.build_plan import (
+    build_args,
+    loaded_rows,
+    prepare_build,
+    record_build,
+    unchanged_nodes,
+)
 from crm_analytics.locking import dbt_pid_file
 from orchestration.project import crm_dbt_project
 from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
@@ -45,6 +53,8 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     pid_file = dbt_pid_file(settings.state_dir)
     pid_file.write_text(f"{invocation.process.pid}\n", encoding="ascii")
     try:
+        if not plan.full_refresh:
+            yield from _unchanged_results(context, manifest)
         for event in invocation.stream():
             if isinstance(event, Output):
                 # dbt has already stored the model: as an Output it would still go through
@@ -61,3 +71,27 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
     build_schedule.record_build_times(settings.state_dir, settings.dbt_target_dir, kind, started)
     if whole_project and invocation.is_successful():
         record_build(settings.state_dir)
+
+
+def _unchanged_results(
+    context: AssetExecutionContext, manifest: Mapping[str, Any]
+) -> Iterator[MaterializeResult]:
+    """The models and seeds an incremental build leaves out as unchanged reach the new serving
+    file as they are (it is a copy of the published one): reported first, parents before
+    children as Dagster requires, so that publishing and the reports run as after any build."""
+    translator = CrmDbtTranslator()
+    unchanged = [u for u in unchanged_nodes(manifest) if u.startswith(("model.", "seed."))]
+    reported: set[str] = set()
+    while len(reported) < len(unchanged):
+        for unique_id in unchanged:
+            node = manifest["nodes"][unique_id]
+            parents = set(node["depends_on"].get("nodes", [])) & set(unchanged)
+            if unique_id in reported or not parents <= reported:
+                continue
+            reported.add(unique_id)
+            asset_key = translator.get_asset_key(node)
+            if asset_key in context.selected_asset_keys:
+                yield MaterializeResult(
+                    asset_key=asset_key,
+                    metadata={"dbt": "not rebuilt: its inputs are as the last build left them"},
+                )
