@@ -338,11 +338,11 @@ def incremental_and_full(tmp_path_factory):
             land_extras(once.landing, earlier)
         assert refresh(once).full_refresh
         days.append((plan, tables(step.warehouse), tables(once.warehouse)))
-    return days, once.warehouse
+    return days, once.warehouse, step
 
 
 def test_every_mart_equals_a_full_refresh_after_every_batch(incremental_and_full):
-    days, _ = incremental_and_full
+    days, _, _ = incremental_and_full
     for day, (_, stepwise, full) in enumerate(days, 1):
         assert set(stepwise) == set(full)
         for name in full:
@@ -350,13 +350,13 @@ def test_every_mart_equals_a_full_refresh_after_every_batch(incremental_and_full
 
 
 def test_batches_of_only_new_files_build_incrementally(incremental_and_full):
-    days, _ = incremental_and_full
+    days, _, _ = incremental_and_full
     modes = ["full" if plan.full_refresh else "incremental" for plan, _, _ in days]
     assert modes == EXPECTED_MODES
 
 
 def test_the_batches_exercised_corrections_deletes_and_flips(incremental_and_full):
-    _, warehouse = incremental_and_full
+    _, warehouse, _ = incremental_and_full
     with duckdb.connect(str(warehouse), read_only=True) as con:
         sales = dict(
             con.execute("select sale_id, amount from marts.fct_sales order by sale_id").fetchall()
@@ -429,3 +429,26 @@ def test_the_batches_exercised_corrections_deletes_and_flips(incremental_and_ful
     assert ledger["clients/2025-02-02.csv"] == "duplicate"
     assert ledger["sales/2025-02-03_manual.csv"] == "rejected"
     assert quarantined == [("2025-02-03.csv", 3, "registered_at")]
+
+
+def test_working_tables_store_text_uncompressed_and_marts_keep_compression(incremental_and_full):
+    # tables created whole by a full build and appended to by incremental ones
+    _, _, step = incremental_and_full
+    with duckdb.connect(str(step.work_db), read_only=True) as con:
+        ddl = dict(
+            con.execute(
+                "select schema_name || '.' || table_name, sql from duckdb_tables() "
+                "where schema_name in ('staging', 'intermediate')"
+            ).fetchall()
+        )
+    assert {
+        "staging.base_crm__sales",
+        "staging.stg_crm__sales",
+        "intermediate.int_clients_keyed",
+    } <= set(ddl)
+    for name, sql in ddl.items():
+        assert "VARCHAR USING COMPRESSION Uncompressed" in sql, name
+        assert "VARCHAR," not in sql and "VARCHAR)" not in sql, name
+    with duckdb.connect(str(step.warehouse), read_only=True) as con:
+        marts = [sql for (sql,) in con.execute("select sql from duckdb_tables()").fetchall()]
+    assert marts and not any("COMPRESSION" in sql for sql in marts)
