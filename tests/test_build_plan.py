@@ -10,7 +10,7 @@ from crm_analytics import build_plan
 from crm_analytics.build_plan import plan_build, prepare_build, record_build
 from crm_analytics.config import Settings
 from crm_analytics.ingest import ingest, write_raw_views
-from tests.pipeline import write_landing
+from tests.pipeline import refresh, run_dbt, write_landing
 
 SALE = {
     "sale_id": "S1",
@@ -66,6 +66,27 @@ def test_only_new_files_build_incrementally_and_parse_just_those(built):
     with duckdb.connect(str(built.work_db), read_only=True) as con:
         rows = con.execute("select sale_id, _source_file from raw_new.sales").fetchall()
     assert rows == [("S2", "2025-02-02.csv")]
+
+
+def test_a_file_already_parsed_is_not_parsed_again(tmp_path):
+    settings = Settings(
+        landing=tmp_path / "landing", warehouse=tmp_path / "wh.duckdb", reports_dir=tmp_path
+    )
+    write_landing(
+        settings.landing,
+        {"locations": [{"location_id": "L1", "name": "A"}], "sales": [SALE]},
+        "2025-02-01.csv",
+    )
+    refresh(settings)
+    write_landing(settings.landing, {"sales": [{**SALE, "sale_id": "S2"}]}, "2025-02-02.csv")
+    assert not refresh(settings).full_refresh
+    # dbt run again by hand: raw_new still lists 2025-02-02.csv, which base has parsed
+    run_dbt(settings, "run", "--select", "base_crm__sales")
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        rows = con.execute(
+            "select sale_id, _source_file from staging.base_crm__sales order by sale_id"
+        ).fetchall()
+    assert rows == [("S1", "2025-02-01.csv"), ("S2", "2025-02-02.csv")]
 
 
 def test_an_incremental_build_updates_a_copy_of_the_published_warehouse(built):
