@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,14 @@ class Measured:
     seconds: float
     peak_rss_bytes: int
     output: str = ""
+    # user + system CPU of the process and the descendants it waited for: steadier than wall
+    # time on a shared machine, where other tenants take cores for seconds at a time
+    cpu_seconds: float = 0.0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
@@ -58,18 +67,22 @@ def measure(command: list[str], env: dict[str, str] | None = None) -> Measured:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    cpu_before = _children_cpu()
     out, err = process.communicate()
     elapsed = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
     done.set()
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{out}\n{err}")
-    return Measured(elapsed, peak, out)
+    return Measured(elapsed, peak, out, cpu)
 
 
-def floor_seconds(landing: Path) -> tuple[float, int]:
-    """The least any ingest can cost: DuckDB reading every landing CSV once (count rows)."""
+def floor_seconds(landing: Path) -> tuple[float, int, float]:
+    """The least any ingest can cost: DuckDB reading every landing CSV once (count rows).
+    Wall seconds, rows, and CPU seconds (DuckDB's threads run in this process)."""
     started = time.perf_counter()
+    cpu_started = time.process_time()
     rows = 0
     with duckdb.connect() as con:
         for folder in sorted(p for p in landing.iterdir() if p.is_dir()):
@@ -80,7 +93,7 @@ def floor_seconds(landing: Path) -> tuple[float, int]:
                     [str(folder / "*.csv")],
                 ).fetchone()
                 rows += count
-    return time.perf_counter() - started, rows
+    return time.perf_counter() - started, rows, time.process_time() - cpu_started
 
 
 def hold_back_last_day(landing: Path, spare: Path) -> str:
@@ -162,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
         )
     last_day = hold_back_last_day(landing, spare)
-    floor, floor_rows = floor_seconds(landing)
+    floor, floor_rows, floor_cpu = floor_seconds(landing)
 
     config = work / "reports.yaml"
     config.write_text("anchor: latest_data\nreports: []\n", encoding="utf-8")
@@ -201,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         "full_refresh_peak_rss_gib": round(full.peak_rss_bytes / 2**30, 3),
         "incremental_refresh_seconds": round(incremental.seconds, 2),
         "incremental_peak_rss_gib": round(incremental.peak_rss_bytes / 2**30, 3),
+        "cpu_seconds": {
+            "floor": round(floor_cpu, 2),
+            "full_refresh": round(full.cpu_seconds, 2),
+            "incremental_refresh": round(incremental.cpu_seconds, 2),
+        },
         "full_over_floor": round(full.seconds / floor, 2),
         "incremental_over_full": round(incremental.seconds / full.seconds, 3),
         # the refresh summaries' build and per-step lines: where the time went
@@ -284,6 +302,12 @@ def table(result: dict) -> str:
         f"{'peak RSS of full refresh (GiB)':<34}{result['full_refresh_peak_rss_gib']:>10.3f}"
         f"{'':>10}{'<= 4':>10}",
     ]
+    cpu = result.get("cpu_seconds")
+    if cpu:
+        lines.append(
+            f"CPU seconds (user + system): floor {cpu['floor']:.1f}, full refresh "
+            f"{cpu['full_refresh']:.1f}, one more day {cpu['incremental_refresh']:.1f}"
+        )
     for name, r in result["reports"].items():
         lines.append(f"{'report ' + name:<34}{r['report_seconds']:>10.3f}")
         lines.append(
