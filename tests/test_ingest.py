@@ -8,10 +8,20 @@ import logging
 from pathlib import Path
 
 import openpyxl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from crm_analytics.ingest import IngestResult, LedgerRecord, csv_reader, ingest, rawzone
+from crm_analytics.ingest import (
+    IngestResult,
+    LedgerRecord,
+    csv_reader,
+    ingest,
+    jsonl_plain,
+    rawzone,
+)
+from crm_analytics.ingest.errors import Rejected
+from crm_analytics.ingest.jsonl_reader import JsonlSource
 
 NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 CLIENT_HEADER = "client_id,location_id,registered_at,updated_at"
@@ -343,6 +353,7 @@ def test_jsonl_typed_values_and_key_union(tmp_path: Path) -> None:
         ('{"a": 1, "a": 2}', "line 3 has a duplicate key"),
         ('{"a,b": "x,y", "a,b": 2}', "line 3 has a duplicate key"),
         ('{"a": "\\u002c", "a": 2}', "line 3 has a duplicate key"),
+        ('{"a": "x\\ud800"}', "line 3 has a \\u escape of half a character (a surrogate)"),
     ],
 )
 def test_jsonl_bad_line_rejects_file(tmp_path: Path, line: str, reason: str) -> None:
@@ -380,6 +391,64 @@ def test_jsonl_texts_are_the_same_from_the_fast_and_the_exact_parser(tmp_path: P
         {"sale_id": "s3", "amount": "12345678901234567890123", "status": 'a"b', "is_deleted": None},
         {"sale_id": "s4", "amount": '[1.50,{"x":2}]', "status": "т", "is_deleted": None},
     ]
+
+
+# Each line alone as a file: DuckDB reads it whole (True) or declines it to the exact parser.
+PLAIN_OR_NOT = [
+    ('{"sale_id": "s1", "amount": 1500, "status": "posted, \\"x\\": 1.5"}', False),
+    ('{"sale_id": "s1", "amount": 1500, "status": "a,b"}', True),
+    ('{"sale_id": "s1", "amount": -0, "is_deleted": false, "deal_id": null}', True),
+    ('{"sale_id": "s1", "amount": -7, "is_deleted": true, "note": ""}', True),
+    ('{"sale_id": "\\u0442\\"\\\\", "amount": 123456789012345678}', True),
+    ('{"sale_id": "s1", "amount": 1234567890123456789}', False),
+    ('{"sale_id": "s1", "amount": 1500.10}', False),
+    ('{"sale_id": "s1", "amount": 1e3}', False),
+    ('{"sale_id": "s1", "amount": [1, 2]}', False),
+    ('{"sale_id": "s1", "meta": {"a": 1}}', False),
+    ('{"sale_id": "s1", "amount": NaN}', False),
+    ('{"sale_id": "s1", "amount": -Infinity}', False),
+    ('{"sale_id": "s1", "amount": 1,}', False),
+    ('{"sale_id": "s1", "amount": 1, "amount": 2}', False),
+    ('{"sale_id": "s1", "Amount": 1}', False),
+    ('{"sale_id": "\\ud800"}', False),
+    ('{"sale_id": "x\\u0000y"}', False),
+    ("[1, 2]", False),
+    ("{}", False),
+]
+
+
+@pytest.mark.parametrize(("line", "plain"), PLAIN_OR_NOT)
+def test_jsonl_plain_files_read_by_duckdb_give_the_exact_parsers_texts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, line: str, plain: bool
+) -> None:
+    path = land(tmp_path, "sales", "a.jsonl", f"\ufeff{line}\r\n \n{line}\n")
+    assert (jsonl_plain.read_plain(path) is not None) is plain
+
+    def read(max_bytes: int) -> tuple[list[str], list[list[str | None]]] | str:
+        monkeypatch.setattr(jsonl_plain, "MAX_BYTES", max_bytes)
+        try:
+            source = JsonlSource(path)
+        except Rejected as e:
+            return str(e)
+        columns = [pa.concat_arrays(c).to_pylist() for c in zip(*source.batches(), strict=True)]
+        return list(source.header), columns
+
+    assert read(jsonl_plain.MAX_BYTES) == read(0)
+
+
+def test_jsonl_plain_file_of_many_lines_keeps_line_order_and_key_union(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"sale_id": f"s{i}", "amount": i, **({"deal_id": f"d{i}"} if i % 3 else {})})
+        for i in range(20_000)
+    ]
+    path = land(tmp_path, "sales", "a.jsonl", "\n".join(lines) + "\n")
+    plain = jsonl_plain.read_plain(path)
+    assert plain is not None
+    header, table = plain
+    assert header == ["sale_id", "amount", "deal_id"]
+    assert table.column("sale_id").to_pylist() == [f"s{i}" for i in range(20_000)]
+    assert table.column("deal_id").to_pylist()[:4] == [None, "d1", "d2", None]
+    assert table.column("amount").to_pylist()[-1] == "19999"
 
 
 def test_jsonl_required_key_on_any_line_is_enough(tmp_path: Path) -> None:

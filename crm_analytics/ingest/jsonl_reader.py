@@ -3,7 +3,8 @@
 The first pass validates every line and collects the keys, so the Parquet schema is known
 before anything is written. A file of up to _SINGLE_PASS_BYTES keeps its rows (as text) from
 that pass, since parsing JSON in Python is most of the cost; a larger one is read a second
-time, so memory stays bounded.
+time, so memory stays bounded. A file of plain values is read by DuckDB instead
+(`jsonl_plain`); this parser reads every other file and gives every rejection.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow as pa
 
 from .columns import normalise_header
 from .errors import Rejected
+from .jsonl_plain import read_plain
 from .values import json_value_text
 
 _BATCH_ROWS = 65_536
@@ -81,6 +83,15 @@ def _plain_object(text: str) -> _Object | None:
     return _Object(value)
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    # json accepts "\\ud800" alone; no UTF-8 text (nor Parquet) can hold it
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _records(path: Path) -> Iterator[tuple[int, _Object]]:
     """(physical line number, object) for every non-blank line."""
     with path.open("rb") as f:
@@ -114,12 +125,20 @@ def _records(path: Path) -> Iterator[tuple[int, _Object]]:
                 raise Rejected(f"line {number} is not a JSON object ({e})") from None
             if not isinstance(value, _Object):
                 raise Rejected(f"line {number} is not a JSON object (got {_json_type(value)})")
+            if "\\u" in text and _has_lone_surrogate(value):
+                raise Rejected(f"line {number} has a \\u escape of half a character (a surrogate)")
             yield number, value
 
 
 class JsonlSource:
     def __init__(self, path: Path) -> None:
         self._path = path
+        self._plain: pa.Table | None = None
+        self.header: list[str] = []
+        plain = read_plain(path)
+        if plain is not None:
+            self.header, self._plain = plain
+            return
         seen: dict[str, None] = {}
         records = 0
         kept: list[dict[str, str | None]] | None = (
@@ -139,7 +158,7 @@ class JsonlSource:
             raise Rejected("no records (only blank lines)")
         if not seen:
             raise Rejected("no keys in any line")
-        self.header: list[str] = list(seen)
+        self.header = list(seen)
 
     def _texts(self) -> Iterator[dict[str, str | None]]:
         """Each record as normalised key -> raw-zone text."""
@@ -150,6 +169,10 @@ class JsonlSource:
             yield {normalise_header(k): json_value_text(v) for k, v in obj.items()}
 
     def batches(self) -> Iterator[list[pa.Array]]:
+        if self._plain is not None:
+            for batch in self._plain.to_batches(_BATCH_ROWS):
+                yield list(batch.columns)
+            return
         index = {name: i for i, name in enumerate(self.header)}
         width = len(self.header)
         rows: list[list[str | None]] = []
