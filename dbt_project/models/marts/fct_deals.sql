@@ -30,6 +30,35 @@ client_records as (
 
 ),
 
+-- A realization without a deal id is a deal of its own: it needs no grouping and no deal
+-- record, unless a record is named like its key (sale:<sale_id>), which only a hand-made id
+-- would be. Grouping only the others keeps the hash table to the realizations of real deals.
+deal_ids_like_sale_keys as (
+
+    select deals.deal_id
+    from deals
+    where deals.deal_id like 'sale:%'
+
+),
+
+own_deal_sales as (
+
+    select * from sales
+    where
+        deal_id is null
+        and deal_key not in (select deal_ids_like_sale_keys.deal_id from deal_ids_like_sale_keys)
+
+),
+
+deal_sales as (
+
+    select * from sales
+    where
+        deal_id is not null
+        or deal_key in (select deal_ids_like_sale_keys.deal_id from deal_ids_like_sale_keys)
+
+),
+
 realizations as (
 
     select
@@ -41,14 +70,14 @@ realizations as (
         sum(amount) as sales_total,
         min(posted_at_utc) as first_posted_at_utc,
         max(posted_at_utc) as last_posted_at_utc
-    from sales
+    from deal_sales
     group by deal_key
 
 ),
 
 final as (
 
-    -- a full outer join: every deal record and every realized deal key, matched once
+    -- a full outer join: every deal record and every realized deal id, matched once
     select
         coalesce(deals.deal_id, realizations.deal_key) as deal_key,
         coalesce(deals.deal_id, realizations.deal_id) as deal_id,
@@ -69,6 +98,24 @@ final as (
     from deals
     full outer join realizations on deals.deal_id = realizations.deal_key
     left join client_records as deal_clients on deals.client_id = deal_clients.client_id
+
+    union all
+
+    select
+        deal_key,
+        cast(null as {{ dbt.type_string() }}) as deal_id,
+        false as has_deal_record,
+        chain_client_id,
+        location_id,
+        cast(null as {{ dbt.type_string() }}) as channel,
+        cast(null as {{ dbt.type_string() }}) as status,
+        cast(null as {{ dbt.type_timestamp() }}) as opened_at,
+        cast(null as {{ dbt.type_timestamp() }}) as opened_at_utc,
+        cast(1 as {{ dbt.type_bigint() }}) as realizations,
+        cast(coalesce(amount, 0) as {{ money_type() }}) as sales_total,
+        posted_at_utc as first_posted_at_utc,
+        posted_at_utc as last_posted_at_utc
+    from own_deal_sales
 
 )
 
