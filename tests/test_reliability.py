@@ -163,6 +163,27 @@ def test_failed_blocking_test_leaves_published_warehouse_and_reports_untouched(p
     assert (report.read_bytes(), report.stat().st_mtime_ns) == report_state
 
 
+def test_failed_blocking_test_in_a_full_build_leaves_published_warehouse_untouched(published):
+    # Data tests run beside the models in every build of a refresh, not as gates before their
+    # children (crm_analytics/dbt_main.py): a full build must still publish nothing when one
+    # fails. A new locations file makes the build full; the unreadable clients fail the
+    # quarantine share test as above.
+    before = digest(published.warehouse)
+    write_landing(
+        published.landing,
+        {
+            "locations": [{**LOCATIONS[0], "name": "Центр (после ремонта)"}],
+            "clients": clients("b", 40, "02/01/2025 10:00"),
+        },
+        "2025-02-02.csv",
+    )
+    done = cli_refresh(published)
+    assert done.returncode == 1
+    assert "build: full" in done.stdout
+    assert "refresh FAILED" in done.stdout and " 0 failed" not in done.stdout
+    assert digest(published.warehouse) == before
+
+
 READER = textwrap.dedent("""
     import sys, time, duckdb
     path, stop = sys.argv[1], sys.argv[2]
