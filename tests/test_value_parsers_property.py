@@ -242,6 +242,8 @@ def test_every_accepted_timestamp_form_parses_to_its_wall_time_and_offset(parser
     parsed = parsers.parse_many([text for text, _, _ in cases])
     for text, wall, minutes in cases:
         assert (parsed[text]["ts_wall"], parsed[text]["ts_offset"]) == (wall, minutes), text
+        if trim(text)[4] == "-":  # ISO: the portable form reads the same wall clock
+            assert parsed[text]["ts_wall_iso_portable"] == wall, text
 
 
 @st.composite

@@ -17,6 +17,8 @@ select
     landed_v,
     {{ parse_timestamp_wall('v') }} as ts_wall,
     {{ parse_timestamp_offset_minutes('v') }} as ts_offset,
+    -- the portable reading of an ISO text's wall clock, which DuckDB replaces by its own cast
+    {{ crm_analytics.default__iso_timestamp_wall('v') }} as ts_wall_iso_portable,
     {{ parse_date('v') }} as date_value,
     {{ parse_money('v') }} as money_value,
     {{ parse_integer('v') }} as integer_value,
