@@ -123,27 +123,16 @@ def _copy_published(serving_db: Path, warehouse: Path) -> None:
     partial = serving_db.with_name(f".{serving_db.name}.restoring-{os.getpid()}")
     try:
         shutil.copyfile(warehouse, partial)
+        # written back now, in the background, rather than by publish's fsync at the end
+        with open(partial, "rb+") as handle:
+            os.fsync(handle.fileno())
         # the published file was renamed in whole; a WAL beside it is not ours
         _wal(serving_db).unlink(missing_ok=True)
         os.replace(partial, serving_db)
     except FileNotFoundError:
-        return  # the published file went away meanwhile: the build is full then
+        pass  # the published file went away meanwhile: the build is full then
     finally:
         partial.unlink(missing_ok=True)
-    # Written back to disk beside the build rather than all in publish's fsync at the end; the
-    # build does not wait for it (the copy's gigabytes took the disk 2-4 s, more than it takes
-    # the refresh to reach dbt).
-    threading.Thread(
-        target=_write_back, args=(serving_db,), name="write-back-serving", daemon=True
-    ).start()
-
-
-def _write_back(path: Path) -> None:
-    try:
-        with open(path, "rb+") as handle:
-            os.fsync(handle.fileno())
-    except FileNotFoundError:
-        pass  # discarded for a full build
 
 
 def _row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
