@@ -14,7 +14,7 @@ import pytest
 
 from crm_analytics import build_schedule
 from crm_analytics.build_schedule import FULL, INCREMENTAL
-from crm_analytics.dbt_main import WARM_SOCKET_ENV
+from crm_analytics.dbt_main import NO_TEST_GATES_ENV, WARM_SOCKET_ENV
 
 CRM_DBT = str(Path(sys.executable).with_name("crm-dbt"))
 
@@ -172,9 +172,14 @@ def _tiny_project(root: Path) -> None:
     (models / "e.sql").write_text("select * from {{ ref('d') }}\n", encoding="utf-8")
 
 
-def _run_order(root: Path, target: Path, command: str = "run", exit_code: int = 0) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if k != WARM_SOCKET_ENV}
+def _run_order(
+    root: Path, target: Path, command: str = "run", exit_code: int = 0, *, refresh: bool = False
+) -> list[str]:
+    """Start order of the nodes; `refresh`: as the refresh's dbt asset runs `crm-dbt`."""
+    env = {k: v for k, v in os.environ.items() if k not in (WARM_SOCKET_ENV, NO_TEST_GATES_ENV)}
     env["DBT_TARGET_PATH"] = str(target)
+    if refresh:
+        env[NO_TEST_GATES_ENV] = "1"
     done = subprocess.run(
         [CRM_DBT, command, "--profiles-dir", str(root), "--project-dir", str(root)],
         cwd=root,
@@ -214,13 +219,17 @@ def test_a_scheduled_build_runs_data_tests_beside_the_models(tmp_path):
         encoding="utf-8",
     )
     target = tmp_path / "target"
-    # dbt build's own order: d waits for the test of its parent and is skipped when it fails
+    # dbt build's own order (a build by hand): d waits for the test of its parent and is
+    # skipped when it fails
     assert _run_order(tmp_path, target, "build", exit_code=1) == ["a", "b", "c", "not_null_c_x"]
-    # an incremental build of the refresh (estimates written): the test no longer holds d and
-    # e back, runs when a thread is free for its short chain (last here, one thread), and its
-    # failure still fails the build
+    # a full build of the refresh (no estimates): dbt's order, but the test no longer holds d
+    # and e back, and its failure still fails the build
+    order = _run_order(tmp_path, target, "build", exit_code=1, refresh=True)
+    assert order[:3] == ["a", "b", "c"] and sorted(order[3:]) == ["d", "e", "not_null_c_x"]
+    # an incremental build of the refresh (estimates written): the test runs when a thread is
+    # free for its short chain (last here, one thread)
     names = "abcde"
     seconds = {f"model.tiny.{n}": 1.0 for n in names}
     build_schedule.write_schedule(target, {**seconds, "test.tiny.not_null_c_x.abc": 0.1})
-    order = _run_order(tmp_path, target, "build", exit_code=1)
+    order = _run_order(tmp_path, target, "build", exit_code=1, refresh=True)
     assert order == ["c", "d", "a", "b", "e", "not_null_c_x"]
