@@ -280,6 +280,76 @@ def test_xlsx_columns_mixing_datetimes_and_typed_in_text_render_as_single_cells(
     ]
 
 
+def test_xlsx_columns_of_numbers_or_booleans_with_typed_in_text_render_as_single_cells(
+    tmp_path: Path,
+) -> None:
+    # converted by Arrow per cell type; exponents and -0 take the cell-by-cell path
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["client_id", "location_id", "registered_at", "updated_at", "balance", "is_deleted"])
+    at = "2026-05-01 10:00"
+    ws.append(["c1", "l1", at, at, 3.0, True])
+    ws.append(["c2", "l1", at, at, "12,5", "да"])
+    ws.append(["c3", "l1", at, at, 0.1, False])
+    ws.append(["c4", "l1", at, at, 1234.56, None])
+    ws.append(["c5", "l1", at, at, None, "no"])
+    path = tmp_path / "landing" / "clients" / "a.xlsx"
+    path.parent.mkdir(parents=True)
+    wb.save(path)
+    ws.cell(row=2, column=5, value=1e16)
+    ws.cell(row=4, column=5, value=-0.0)
+    wb.save(path.with_name("b.xlsx"))
+    result = run(tmp_path)
+    got = [
+        (r["balance"], r["is_deleted"]) for r in rows(tmp_path, record(result, "clients", "a.xlsx"))
+    ]
+    assert got == [
+        ("3", "true"),
+        ("12,5", "да"),
+        ("0.1", "false"),
+        ("1234.56", None),
+        (None, "no"),
+    ]
+    got = [r["balance"] for r in rows(tmp_path, record(result, "clients", "b.xlsx"))]
+    assert got == ["10000000000000000", "12,5", "0", "1234.56", None]
+
+
+def test_xlsx_column_texts_by_arrow_equal_cell_text_cell_by_cell() -> None:
+    import random
+
+    from crm_analytics.ingest.values import cell_text
+    from crm_analytics.ingest.xlsx_reader import _column_texts
+
+    rng = random.Random(7)
+    pools = {
+        "text": lambda: rng.choice(["", " a ", "01.05.2026 10:30", "true", "3.0", "да"]),
+        "float": lambda: rng.choice(
+            [
+                rng.uniform(-1e7, 1e7),
+                float(rng.randint(-(10**6), 10**6)),
+                1e16,
+                1e-7,
+                -0.0,
+                0.0,
+                2.5e-300,
+                1.7976931348623157e308,
+            ]
+        ),
+        "bool": lambda: rng.random() < 0.5,
+        "datetime": lambda: (
+            dt.datetime(2026, 1, 1)
+            + dt.timedelta(
+                seconds=rng.randint(0, 10**8), microseconds=rng.choice([0, 0, 1, 157000])
+            )
+        ),
+        "none": lambda: None,
+    }
+    for _ in range(300):
+        kinds = rng.sample(sorted(pools), rng.randint(1, 4))
+        values = [pools[rng.choice(kinds)]() for _ in range(rng.randint(1, 40))]
+        assert _column_texts(values).to_pylist() == [cell_text(v) for v in values], values
+
+
 def test_xlsx_empty_and_broken(tmp_path: Path) -> None:
     land(tmp_path / "landing", "clients", "empty.xlsx", b"")
     land(tmp_path / "landing", "clients", "text.xlsx", "client_id\nc1\n")
