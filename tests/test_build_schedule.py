@@ -233,3 +233,39 @@ def test_a_scheduled_build_runs_data_tests_beside_the_models(tmp_path):
     build_schedule.write_schedule(target, {**seconds, "test.tiny.not_null_c_x.abc": 0.1})
     order = _run_order(tmp_path, target, "build", exit_code=1, refresh=True)
     assert order == ["c", "d", "a", "b", "e", "not_null_c_x"]
+
+
+def _manifest_writes(root: Path, target: Path, command: str, *, refresh: bool) -> int:
+    env = {k: v for k, v in os.environ.items() if k not in (WARM_SOCKET_ENV, NO_TEST_GATES_ENV)}
+    env["DBT_TARGET_PATH"] = str(target)
+    if refresh:
+        env[NO_TEST_GATES_ENV] = "1"
+    logging = ["--log-format", "json", "--log-level", "debug"]
+    done = subprocess.run(
+        [CRM_DBT, *logging, command, "--profiles-dir", str(root)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return sum(
+        e["info"]["name"] == "ArtifactWritten" and "WritableManifest" in e["info"]["msg"]
+        for e in events
+    )
+
+
+def test_a_refresh_build_writes_the_manifest_once_at_the_end(tmp_path):
+    _tiny_project(tmp_path)
+    target = tmp_path / "target"
+    # by hand, dbt writes it when the manifest is loaded and when the build ends; `parse` too
+    assert _manifest_writes(tmp_path, target, "parse", refresh=False) == 1
+    assert _manifest_writes(tmp_path, target, "build", refresh=False) == 2
+    # the refresh's builds skip the first write; the file is the build's own
+    (target / "manifest.json").unlink()
+    assert _manifest_writes(tmp_path, target, "build", refresh=True) == 1
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+    assert manifest["metadata"]["invocation_id"] == results["metadata"]["invocation_id"]
+    assert {"model.tiny.a", "model.tiny.e"} <= set(manifest["nodes"])
