@@ -234,6 +234,20 @@ def test_an_incremental_build_leaves_out_what_it_cannot_change():
     assert full == ["build", "--exclude", "test_type:unit", "--full-refresh"]
 
 
+def test_a_large_full_build_runs_one_model_at_a_time(monkeypatch):
+    monkeypatch.delenv("CRM_DBT_THREADS", raising=False)
+    full = build_plan.BuildPlan(True, "first")
+    # 5M raw rows is where one model keeps DuckDB's threads busy by itself
+    assert build_plan.build_threads(full, 5_000_000) == "1"
+    assert build_plan.build_threads(full, 24_398_518) == "1"
+    # smaller builds keep the profile's threads, and so does any incremental build
+    assert build_plan.build_threads(full, 4_999_999) is None
+    assert build_plan.build_threads(build_plan.BuildPlan(False, "1 new file"), 24_398_518) is None
+    # threads set by hand win
+    monkeypatch.setenv("CRM_DBT_THREADS", "2")
+    assert build_plan.build_threads(full, 24_398_518) is None
+
+
 def test_the_project_s_unchanged_nodes_are_only_reference_entities_and_seeds():
     import json
 

@@ -12,7 +12,9 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from crm_analytics import build_schedule
 from crm_analytics.build_plan import (
+    THREADS_ENV,
     build_args,
+    build_threads,
     loaded_rows,
     prepare_build,
     record_build,
@@ -48,10 +50,12 @@ def crm_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, pipeline
         kind,
         lambda: loaded_rows(settings.state_dir),
     )
+    # the threads of a full build depend on its size (build_threads)
+    threads = build_threads(plan, sum(loaded_rows(settings.state_dir).values()))
     started = time.time()
     # Tests run beside the models rather than as gates before their children: the refresh
     # publishes only after the whole build passed (crm_analytics/dbt_main.py).
-    with _environ(NO_TEST_GATES_ENV, "1"):
+    with _environ(NO_TEST_GATES_ENV, "1"), _environ(THREADS_ENV, threads):
         invocation = dbt.cli(
             build_args(plan, manifest), context=context, target_path=settings.dbt_target_dir
         )
@@ -104,8 +108,12 @@ def _unchanged_results(
 
 
 @contextmanager
-def _environ(name: str, value: str) -> Iterator[None]:
-    """The variable set for the processes started in the block (dbt's, here)."""
+def _environ(name: str, value: str | None) -> Iterator[None]:
+    """The variable set for the processes started in the block (dbt's, here); None leaves it
+    as it is."""
+    if value is None:
+        yield
+        return
     before = os.environ.get(name)
     os.environ[name] = value
     try:
