@@ -41,39 +41,6 @@ sms_messages as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        -- name: the record updated last (tie: greatest client_id)
-        row_number() over (
-            partition by chain_client_id order by updated_at_utc desc, client_id desc
-        ) as latest_rank,
-        -- gender: as name, skipping unknown records when a known one exists
-        row_number() over (
-            partition by chain_client_id
-            order by
-                case when gender = 'unknown' then 1 else 0 end,
-                updated_at_utc desc, client_id desc
-        ) as gender_rank,
-        -- email: the latest valid one
-        row_number() over (
-            partition by chain_client_id
-            order by
-                case when email_normalized is null then 1 else 0 end,
-                updated_at_utc desc, client_id desc
-        ) as email_rank,
-        -- registered_at: the earliest registration, in that record's local time
-        row_number() over (
-            partition by chain_client_id order by registered_at_utc asc, client_id asc
-        ) as earliest_rank,
-        case importance
-            when 'gold' then 3 when 'silver' then 2 when 'bronze' then 1 else 0
-        end as importance_level
-    from client_records
-
-),
-
 card_numbers as (
 
     select distinct
@@ -123,29 +90,17 @@ spending as (
 
 ),
 
-visits_ranked as (
-
-    select
-        chain_client_id,
-        location_id,
-        visited_at,
-        row_number() over (
-            partition by chain_client_id order by visited_at_utc desc, visit_id desc
-        ) as recency_rank
-    from visits
-    where is_arrived and chain_client_id is not null
-
-),
-
 visiting as (
 
     select
         chain_client_id,
         count(*) as visits,
         count(distinct location_id) as locations_visited,
-        -- the latest visit in absolute time, shown in its location's local time
-        max(case when recency_rank = 1 then visited_at end) as last_visit_at
-    from visits_ranked
+        -- the latest visit in absolute time (tie: greatest visit_id), shown in its location's
+        -- local time
+        {{ value_at('visited_at', ['visited_at_utc', 'visit_id'], 'greatest') }} as last_visit_at
+    from visits
+    where is_arrived and chain_client_id is not null
     group by chain_client_id
 
 ),
@@ -171,15 +126,29 @@ attributes as (
     select
         chain_client_id,
         max(identity_key) as identity_key,
-        max(case when latest_rank = 1 then client_name end) as client_name,
-        max(case when gender_rank = 1 then gender end) as gender,
-        max(case when earliest_rank = 1 then registered_at end) as registered_at,
-        max(case when earliest_rank = 1 then registered_at_utc end) as registered_at_utc,
-        max(importance_level) as importance_level,
+        -- name: the record updated last (tie: greatest client_id)
+        {{ value_at('client_name', ['updated_at_utc', 'client_id'], 'greatest') }} as client_name,
+        -- gender: as name, skipping unknown records when a known one exists
+        {{ value_at('gender', [
+            "case when gender = 'unknown' then 0 else 1 end", 'updated_at_utc', 'client_id',
+        ], 'greatest') }} as gender,
+        -- registered_at: the earliest registration (tie: least client_id), in that record's
+        -- local time
+        {{ value_at('registered_at', ['registered_at_utc', 'client_id'], 'least') }}
+            as registered_at,
+        min(registered_at_utc) as registered_at_utc,
+        max(
+            case importance
+                when 'gold' then 3 when 'silver' then 2 when 'bronze' then 1 else 0
+            end
+        ) as importance_level,
         sum(balance) as balance,
-        max(case when email_rank = 1 then email_normalized end) as email,
+        -- email: the latest valid one
+        {{ value_at('email_normalized', [
+            'case when email_normalized is null then 0 else 1 end', 'updated_at_utc', 'client_id',
+        ], 'greatest') }} as email,
         count(*) as client_records
-    from ranked
+    from client_records
     group by chain_client_id
 
 ),

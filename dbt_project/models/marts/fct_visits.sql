@@ -15,32 +15,18 @@ appointments as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by visit_id
-            order by
-                case when status = 'arrived' then 0 else 1 end,
-                starts_at_utc,
-                appointment_id
-        ) as visit_rank
-    from appointments
-
-),
-
-first_appointment as (
-
-    select * from ranked
-    where visit_rank = 1
-
-),
-
 aggregated as (
 
     select
         visit_id,
+        -- the visit's first appointment: the earliest arrived one, else the earliest (tie:
+        -- least appointment_id)
+        {{ values_at(
+            'first_appointment',
+            ['location_id', 'client_id', 'chain_client_id', 'starts_at', 'starts_at_utc'],
+            ["case when status = 'arrived' then 0 else 1 end", 'starts_at_utc', 'appointment_id'],
+            'least',
+        ) }},
         count(*) as appointments,
         cast(sum(case when status = 'arrived' then 1 else 0 end) as {{ dbt.type_bigint() }})
             as arrived_appointments,
@@ -54,19 +40,18 @@ aggregated as (
 final as (
 
     select
-        first_appointment.visit_id,
-        first_appointment.location_id,
-        first_appointment.client_id,
-        first_appointment.chain_client_id,
-        first_appointment.starts_at as visited_at,
-        first_appointment.starts_at_utc as visited_at_utc,
-        cast(first_appointment.starts_at as date) as visit_date,
+        aggregated.visit_id,
+        {{ value_field('aggregated.first_appointment', 'location_id') }} as location_id,
+        {{ value_field('aggregated.first_appointment', 'client_id') }} as client_id,
+        {{ value_field('aggregated.first_appointment', 'chain_client_id') }} as chain_client_id,
+        {{ value_field('aggregated.first_appointment', 'starts_at') }} as visited_at,
+        {{ value_field('aggregated.first_appointment', 'starts_at_utc') }} as visited_at_utc,
+        cast({{ value_field('aggregated.first_appointment', 'starts_at') }} as date) as visit_date,
         aggregated.arrived_appointments > 0 as is_arrived,
         aggregated.has_promotion = 1 as has_promotion,
         aggregated.appointments,
         aggregated.arrived_appointments
-    from first_appointment
-    inner join aggregated on first_appointment.visit_id = aggregated.visit_id
+    from aggregated
 
 )
 
